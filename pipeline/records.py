@@ -1,0 +1,133 @@
+"""Typed records passed between the pipeline's stages.
+
+Data flows one way: audio and text in, these records between stages, files out.
+Aligner-side times are float seconds (what Whisper gives); subtitle cues are
+integer milliseconds (what subtitle formats store), as in pysubs2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# --- reference transcript (pipeline.transcript) -------------------------------
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One speaker's uninterrupted stretch of the reference transcript."""
+
+    speaker: str | None  # None: the transcript names no speaker
+    sentences: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A reference transcript as speaker turns of sentences, headers removed."""
+
+    turns: tuple[Turn, ...]
+    language: str | None = None  # ISO 639-1 guessed from the text ("sv", "fi"), or None
+
+    @property
+    def sentences(self) -> tuple[RefSentence, ...]:
+        out: list[RefSentence] = []
+        for turn_index, turn in enumerate(self.turns):
+            for text in turn.sentences:
+                out.append(RefSentence(len(out), turn_index, turn.speaker, text))
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class RefSentence:
+    index: int  # position among all sentences of the transcript
+    turn: int  # index of its turn
+    speaker: str | None
+    text: str
+
+
+# --- speech recognition (pipeline.transcribe) ---------------------------------
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    start: float
+    end: float
+    probability: float = 1.0
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: float
+    end: float
+    text: str
+    words: tuple[Word, ...] = ()
+
+
+@dataclass(frozen=True)
+class Transcription:
+    language: str
+    language_probability: float
+    duration: float
+    segments: tuple[Segment, ...]
+
+    @property
+    def words(self) -> tuple[Word, ...]:
+        return tuple(w for s in self.segments for w in s.words)
+
+
+# --- alignment (pipeline.align) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AlignedWord:
+    text: str
+    start: float
+    end: float
+    confidence: float = 1.0  # 0..1; low where the timing was interpolated, not heard
+
+
+@dataclass(frozen=True)
+class AlignedSentence:
+    index: int
+    turn: int
+    speaker: str | None
+    text: str
+    words: tuple[AlignedWord, ...]
+    confidence: float = 1.0
+
+    @property
+    def start(self) -> float:
+        return self.words[0].start
+
+    @property
+    def end(self) -> float:
+        return self.words[-1].end
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """Every reference sentence with a time, in order, plus what the aligner noticed."""
+
+    sentences: tuple[AlignedSentence, ...]
+    duration: float  # of the audio, seconds
+    mode: str  # "same-language" | "cross-lingual" | "asr-only"
+    audio_language: str | None = None
+    text_language: str | None = None
+    warnings: tuple[str, ...] = field(default=())
+
+
+# --- subtitles (pipeline.cues, pipeline.writers) ---------------------------------
+
+
+@dataclass(frozen=True)
+class Cue:
+    start_ms: int
+    end_ms: int
+    lines: tuple[str, ...]  # at most 2 lines of at most 42 characters each, where possible
+    speaker: str | None = None
+    confidence: float = 1.0
+    words: tuple[AlignedWord, ...] = ()  # the words shown, with their own times
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
