@@ -28,15 +28,18 @@ _HEADER_WORDS = {"podcast", "podd", "avsnitt", "episode", "jakso", "title", "tit
 _URL = re.compile(r"<?(?:https?://|www\.)\S*>?")
 # A wrapped URL's later pieces: no spaces, ends the line; "user-" style breaks continue it.
 _URL_PIECE = re.compile(r"^\S*[/?=&]\S*$")
+_URL_BREAKS = ("-", "/", "?", "=", "&", "_", ".", "%")
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 
 _SENTENCE_END = re.compile(r"[.?!…]+[\"'”’»)\]]* ")
+_TERMINALS = ".?!…\"'”’»)]"
 _OPENERS = "\"'“”‘’«»([-–—"
-# Lower-case forms; these never end a sentence even before a capital ("t.ex. Helsingfors").
+# Lower-case forms that never end a sentence, even before a capital ("t.ex. Helsingfors");
+# "etc.", "osv.", "m.fl." do end sentences, so a capital after them does split.
 _ABBREVIATIONS = {
-    "t.ex.", "bl.a.", "dvs.", "d.v.s.", "ns.", "mm.", "m.fl.", "fr.o.m.", "t.o.m.", "o.s.v.",
-    "esim.", "ns.", "ym.", "mm.", "yms.", "ks.", "vrt.", "n.", "ca.", "kl.", "nr.", "jfr.",
-    "resp.", "s.k.", "dr.", "tri.", "prof.", "st.", "mr.", "mrs.", "ms.",
+    "t.ex.", "bl.a.", "dvs.", "d.v.s.", "ns.", "mm.", "fr.o.m.", "t.o.m.", "s.k.", "jfr.",
+    "esim.", "ym.", "ks.", "vrt.", "n.", "ca.", "kl.", "nr.", "resp.", "dr.", "tri.", "prof.",
+    "st.", "mr.", "mrs.", "ms.",
 }  # fmt: skip
 
 _STOPWORDS = {
@@ -85,7 +88,7 @@ def split_sentences(text: str) -> list[str]:
 def guess_text_language(text: str) -> str | None:
     """ "sv", "fi" or "en" when the stopwords say so clearly, else None."""
     words = re.findall(r"[^\W\d_]+", text.lower())
-    if not words:
+    if len(words) < 3:  # "Ja, verkligen." says nothing reliable
         return None
     scores = {lang: sum(w in stops for w in words) for lang, stops in _STOPWORDS.items()}
     # å is Swedish, never Finnish; double vowels and y-umlaut clusters lean Finnish.
@@ -100,7 +103,7 @@ def guess_text_language(text: str) -> str | None:
 def _ends_with_abbreviation(sentence: str) -> bool:
     last_word = sentence.rsplit(" ", 1)[-1]
     stripped = last_word.lstrip(_OPENERS)
-    is_initial = len(stripped) == 2 and stripped[0].isupper()
+    is_initial = len(stripped) == 2 and stripped[0].isupper() and stripped[1] == "."
     return is_initial or stripped.lower() in _ABBREVIATIONS
 
 
@@ -122,26 +125,29 @@ def _read_text(path: Path) -> str:
 
 
 def _text_pieces(text: str) -> list[tuple[str | None, str]]:
-    """(speaker or None to continue the previous one, text) per kept line."""
+    """(speaker, or None to continue the previous one; paragraph text) per paragraph."""
     pieces: list[tuple[str | None, str]] = []
-    in_wrapped_url = False
+    in_paragraph = in_wrapped_url = False
     for raw_line in text.translate(_INVISIBLE).replace("**", "").splitlines():
         line = " ".join(raw_line.split())
         if in_wrapped_url and _URL_PIECE.match(line):
+            in_wrapped_url = line.endswith(_URL_BREAKS)
             continue
         in_wrapped_url = False
-        if not line:
-            continue
         label = _LABEL.match(line)
-        if label and label["name"].lower() in _HEADER_WORDS:
-            continue
-        if _is_link_line(line):
-            in_wrapped_url = True
-            continue
-        if label:
+        if not line or (label and label["name"].lower() in _HEADER_WORDS):
+            in_paragraph = False
+        elif _is_link_line(line):
+            # Dropped without ending the paragraph: PDFs repeat the link mid-turn at page ends.
+            in_wrapped_url = line.endswith(_URL_BREAKS)
+        elif label:
             pieces.append((label["name"], label["rest"]))
+            in_paragraph = True
+        elif in_paragraph:
+            pieces[-1] = (pieces[-1][0], f"{pieces[-1][1]} {line}")
         else:
             pieces.append((None, line))
+            in_paragraph = True
     return pieces
 
 
@@ -153,20 +159,22 @@ def _is_link_line(line: str) -> bool:
 
 
 def _reference_from_pieces(pieces: Iterable[tuple[str | None, str]], source: str) -> Reference:
-    chunks: list[tuple[str | None, list[str]]] = []
-    for speaker, text in pieces:
-        if chunks and (speaker is None or speaker == chunks[-1][0]):
-            chunks[-1][1].append(text)
+    turns: list[tuple[str | None, list[str]]] = []
+    for speaker, paragraph in pieces:
+        sentences = split_sentences(paragraph)
+        if not sentences:
+            continue
+        if turns and (speaker is None or speaker == turns[-1][0]):
+            _continue_sentences(turns[-1][1], sentences)
         else:
-            chunks.append((speaker, [text]))
-    turns = [Turn(speaker, tuple(split_sentences(" ".join(texts)))) for speaker, texts in chunks]
-    turns = [turn for turn in turns if turn.sentences]
+            turns.append((speaker, sentences))
     if not turns:
         raise PodalignError(
             f"{source} has no transcript text (empty or only headers); give the spoken text"
         )
-    all_text = " ".join(s for turn in turns for s in turn.sentences)
-    reference = Reference(tuple(turns), language=guess_text_language(all_text))
+    reference = Reference(tuple(Turn(speaker, tuple(s)) for speaker, s in turns))
+    all_text = " ".join(sentence.text for sentence in reference.sentences)
+    reference = Reference(reference.turns, language=guess_text_language(all_text))
     log.info(
         "%s: %d turns, %d sentences, language %s",
         source,
@@ -175,6 +183,14 @@ def _reference_from_pieces(pieces: Iterable[tuple[str | None, str]], source: str
         reference.language,
     )
     return reference
+
+
+def _continue_sentences(sentences: list[str], more: list[str]) -> None:
+    """Append `more`, gluing its first sentence on when a page break cut a sentence in two."""
+    if sentences[-1][-1] not in _TERMINALS and more[0][0].islower():
+        sentences[-1] = f"{sentences[-1]} {more[0]}"
+        more = more[1:]
+    sentences.extend(more)
 
 
 _VOICE = re.compile(r"<v(?:\.[^\s>]*)?\s+([^>]+)>")
