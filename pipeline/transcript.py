@@ -32,14 +32,13 @@ _URL_BREAKS = ("-", "/", "?", "=", "&", "_", ".", "%")
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 
 _SENTENCE_END = re.compile(r"[.?!…]+[\"'”’»)\]]* ")
-_TERMINALS = ".?!…\"'”’»)]"
 _OPENERS = "\"'“”‘’«»([-–—"
 # Lower-case forms that never end a sentence, even before a capital ("t.ex. Helsingfors");
 # "etc.", "osv.", "m.fl." do end sentences, so a capital after them does split.
 _ABBREVIATIONS = {
     "t.ex.", "bl.a.", "dvs.", "d.v.s.", "ns.", "mm.", "fr.o.m.", "t.o.m.", "s.k.", "jfr.",
     "esim.", "ym.", "ks.", "vrt.", "n.", "ca.", "kl.", "nr.", "resp.", "dr.", "tri.", "prof.",
-    "st.", "mr.", "mrs.", "ms.",
+    "mr.", "mrs.", "ms.",
 }  # fmt: skip
 
 _STOPWORDS = {
@@ -159,38 +158,41 @@ def _is_link_line(line: str) -> bool:
 
 
 def _reference_from_pieces(pieces: Iterable[tuple[str | None, str]], source: str) -> Reference:
+    # A turn's paragraphs (or cues) are joined before splitting: page breaks and cue
+    # boundaries cut sentences anywhere, even before a capitalised name.
     turns: list[tuple[str | None, list[str]]] = []
-    for speaker, paragraph in pieces:
-        sentences = split_sentences(paragraph)
-        if not sentences:
-            continue
+    for speaker, text in pieces:
         if turns and (speaker is None or speaker == turns[-1][0]):
-            _continue_sentences(turns[-1][1], sentences)
+            turns[-1][1].append(text)
         else:
-            turns.append((speaker, sentences))
-    if not turns:
+            turns.append((speaker, [text]))
+    merged = _merged_turns(turns)
+    if not merged:
         raise PodalignError(
             f"{source} has no transcript text (empty or only headers); give the spoken text"
         )
-    reference = Reference(tuple(Turn(speaker, tuple(s)) for speaker, s in turns))
-    all_text = " ".join(sentence.text for sentence in reference.sentences)
-    reference = Reference(reference.turns, language=guess_text_language(all_text))
+    all_text = " ".join(sentence for turn in merged for sentence in turn.sentences)
+    reference = Reference(tuple(merged), language=guess_text_language(all_text))
     log.info(
         "%s: %d turns, %d sentences, language %s",
         source,
-        len(turns),
+        len(reference.turns),
         len(reference.sentences),
         reference.language,
     )
     return reference
 
 
-def _continue_sentences(sentences: list[str], more: list[str]) -> None:
-    """Append `more`, gluing its first sentence on when a page break cut a sentence in two."""
-    if sentences[-1][-1] not in _TERMINALS and more[0][0].islower():
-        sentences[-1] = f"{sentences[-1]} {more[0]}"
-        more = more[1:]
-    sentences.extend(more)
+def _merged_turns(turns: list[tuple[str | None, list[str]]]) -> list[Turn]:
+    """Turns with sentences; a speaker whose label had no text no longer separates turns."""
+    merged: list[Turn] = []
+    for speaker, texts in turns:
+        sentences = tuple(split_sentences(" ".join(texts)))
+        if sentences and merged and merged[-1].speaker == speaker:
+            merged[-1] = Turn(speaker, merged[-1].sentences + sentences)
+        elif sentences:
+            merged.append(Turn(speaker, sentences))
+    return merged
 
 
 _VOICE = re.compile(r"<v(?:\.[^\s>]*)?\s+([^>]+)>")
