@@ -20,8 +20,9 @@ from pipeline.records import Reference, Turn
 
 log = logging.getLogger(__name__)
 
-# 1–3 capitalised words (letters, hyphens, apostrophes; no digits) then a colon.
-_NAME_WORD = r"[^\W\d_a-zåäö][^\W\d_]*(?:[-'’][^\W\d_]+)*"
+# 1–3 words (letters, hyphens, apostrophes; no digits) then a colon; _speaker_label
+# checks the capitals, which `re` cannot express for all of Unicode.
+_NAME_WORD = r"[^\W\d_]+(?:[-'’][^\W\d_]+)*"
 _LABEL = re.compile(rf"^\s*(?P<name>{_NAME_WORD}(?: {_NAME_WORD}){{0,2}}):(?:\s+|$)(?P<rest>.*)$")
 # Label-shaped header words that are never speakers.
 _HEADER_WORDS = {"podcast", "podd", "avsnitt", "episode", "jakso", "title", "titel", "otsikko"}
@@ -126,28 +127,38 @@ def _read_text(path: Path) -> str:
 def _text_pieces(text: str) -> list[tuple[str | None, str]]:
     """(speaker, or None to continue the previous one; paragraph text) per paragraph."""
     pieces: list[tuple[str | None, str]] = []
-    in_paragraph = in_wrapped_url = False
+    in_paragraph = in_wrapped_url = in_header = False
     for raw_line in text.translate(_INVISIBLE).replace("**", "").splitlines():
         line = " ".join(raw_line.split())
         if in_wrapped_url and _URL_PIECE.match(line):
             in_wrapped_url = line.endswith(_URL_BREAKS)
             continue
         in_wrapped_url = False
-        label = _LABEL.match(line)
+        label = _speaker_label(line)
         if not line or (label and label["name"].lower() in _HEADER_WORDS):
-            in_paragraph = False
+            # A header's wrapped title lines belong to it, up to a blank line or a speaker.
+            in_paragraph, in_header = False, bool(line)
+        elif in_header and not label:
+            continue
         elif _is_link_line(line):
             # Dropped without ending the paragraph: PDFs repeat the link mid-turn at page ends.
             in_wrapped_url = line.endswith(_URL_BREAKS)
         elif label:
             pieces.append((label["name"], label["rest"]))
-            in_paragraph = True
+            in_paragraph, in_header = True, False
         elif in_paragraph:
             pieces[-1] = (pieces[-1][0], f"{pieces[-1][1]} {line}")
         else:
             pieces.append((None, line))
             in_paragraph = True
     return pieces
+
+
+def _speaker_label(line: str) -> re.Match[str] | None:
+    label = _LABEL.match(line)
+    if label and all(word[0].isupper() for word in label["name"].split()):
+        return label
+    return None
 
 
 def _is_link_line(line: str) -> bool:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import re
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -376,3 +377,32 @@ def test_two_voices_in_one_cue_give_two_turns(tmp_path: Path) -> None:
         ("Anna", ("Kommer du?",)),
         ("Bo", ("Ja, nu.",)),
     ]
+
+
+def test_wrapped_podcast_title_is_dropped_with_its_header() -> None:
+    text = "Podcast: En mycket lång titel som\nfortsätter här\n\nAnna: Hej."
+    assert [(t.speaker, t.sentences) for t in parse_reference(text).turns] == [("Anna", ("Hej.",))]
+
+
+@pytest.mark.parametrize("line", ["éva: inte en etikett.", "Anna ström: inte heller."])
+def test_label_words_must_all_be_capitalised(line: str) -> None:
+    assert [t.speaker for t in parse_reference(f"Bo: Först.\n{line}").turns] == ["Bo"]
+
+
+@given(st.text())
+def test_split_sentences_keeps_arbitrary_text(text: str) -> None:
+    sentences = split_sentences(text)
+    assert all(sentences) and all(s == s.strip() for s in sentences)
+    assert " ".join(sentences) == " ".join(text.split())
+
+
+@given(st.text())
+def test_parse_reference_gives_nonempty_turns_or_the_no_text_error(text: str) -> None:
+    try:
+        reference = parse_reference(text)
+    except PodalignError as exc:
+        assert "has no transcript text" in str(exc)
+        return
+    assert all(turn.sentences and all(turn.sentences) for turn in reference.turns)
+    for a, b in pairwise(reference.turns):
+        assert a.speaker != b.speaker
