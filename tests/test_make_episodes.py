@@ -1,0 +1,141 @@
+"""The fixture builder's ground truth agrees with its own audio and transcript."""
+
+from __future__ import annotations
+
+import json
+import random
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.transcript import read_reference
+from samples.make_episodes import (
+    RATE,
+    as_one_sentence,
+    build,
+    decode,
+    realspeech_dir,
+    schedule,
+    seed_fi_rows,
+)
+
+needs_realspeech = pytest.mark.skipif(
+    not (realspeech_dir() / "fi" / "transcripts.tsv").is_file(),
+    reason="shared/realspeech is not beside the repository",
+)
+
+
+@pytest.fixture(scope="module")
+def synthetic_sv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build("synthetic-sv", tmp_path_factory.mktemp("ssv"), limit_seconds=20)
+
+
+@pytest.fixture(scope="module")
+def real_fi(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not (realspeech_dir() / "fi" / "transcripts.tsv").is_file():
+        pytest.skip("shared/realspeech is not beside the repository")
+    # The first turn has four clips: 25 s reaches into the second speaker's turn.
+    return build("real-fi", tmp_path_factory.mktemp("rfi"), limit_seconds=25)
+
+
+def load(truth_path: Path) -> dict:
+    return json.loads(truth_path.read_text(encoding="utf-8"))
+
+
+def rms(x: np.ndarray, start: float, end: float) -> float:
+    piece = x[int(start * RATE) : int(end * RATE)].astype(np.float64)
+    return float(np.sqrt(np.mean(piece**2)))
+
+
+def check_consistent(truth_path: Path) -> dict:
+    truth = load(truth_path)
+    sentences = truth["sentences"]
+    assert sentences, "no sentences"
+    assert [s["index"] for s in sentences] == list(range(len(sentences)))
+    for s in sentences:
+        assert 0 <= s["start"] < s["end"] <= truth["duration"]
+    for a, b in pairwise(sentences):
+        assert a["end"] < b["start"], f"sentences {a['index']} and {b['index']} overlap"
+    audio = decode(truth_path.parent / truth["audio"])
+    assert abs(len(audio) / RATE - truth["duration"]) < 0.1
+    for a, b in pairwise(sentences):
+        gap = rms(audio, a["end"] + 0.05, b["start"] - 0.05)
+        assert rms(audio, a["start"], a["end"]) > 4 * gap, f"sentence {a['index']} vs its gap"
+        assert rms(audio, b["start"], b["end"]) > 4 * gap, f"sentence {b['index']} vs its gap"
+    return truth
+
+
+def check_transcript(truth: dict, transcript: Path) -> None:
+    """Reading transcript.txt back gives the truth's sentences, speakers and turns."""
+    ref = read_reference(transcript).sentences
+    got = [(s.text, s.speaker, s.turn) for s in ref]
+    want = [(s["text"], s["speaker"], s["turn"]) for s in truth["sentences"]]
+    assert got == want
+    turn_speakers = {s["turn"]: s["speaker"] for s in truth["sentences"]}
+    assert [t["speaker"] for t in truth["turns"]] == list(turn_speakers.values())
+
+
+def test_synthetic_sv_truth_is_consistent(synthetic_sv: Path) -> None:
+    truth = check_consistent(synthetic_sv)
+    assert truth["audio_language"] == truth["text_language"] == "sv"
+    assert truth["sentences"][0]["start"] > 5, "the intro music is not speech"
+    assert truth["sentences"][-1]["end"] >= 20 > truth["sentences"][-2]["end"]
+    check_transcript(truth, synthetic_sv.parent / "transcript.txt")
+
+
+def test_synthetic_sv_is_deterministic(synthetic_sv: Path, tmp_path: Path) -> None:
+    again = build("synthetic-sv", tmp_path, limit_seconds=20)
+    assert again.read_bytes() == synthetic_sv.read_bytes()
+    assert (tmp_path / "episode.mp3").read_bytes() == (
+        synthetic_sv.parent / "episode.mp3"
+    ).read_bytes()
+
+
+@needs_realspeech
+def test_real_fi_truth_is_consistent(real_fi: Path) -> None:
+    truth = check_consistent(real_fi)
+    assert truth["audio_language"] == truth["text_language"] == "fi"
+    assert len(truth["turns"]) >= 2
+    assert truth["turns"][0]["speaker"] != truth["turns"][1]["speaker"]
+    check_transcript(truth, real_fi.parent / "transcript.txt")
+
+
+def test_seed_fi_covers_every_seed_sentence() -> None:
+    rows = seed_fi_rows()  # raises on any drift from the parsed seed
+    seed = read_reference(Path(__file__).parents[1] / "samples" / "seed-sv.txt").sentences
+    assert len(rows) == len(seed)
+    assert all(r["fi"].strip() and r["fi"] != r["sv"] for r in rows)
+
+
+def test_committed_seed_copy_is_exact() -> None:
+    shared = realspeech_dir().parent / "seeds" / "000_7a72ba570e7071f8.txt"
+    if not shared.is_file():
+        pytest.skip("shared/seeds is not beside the repository")
+    assert (
+        Path(__file__).parents[1] / "samples" / "seed-sv.txt"
+    ).read_bytes() == shared.read_bytes()
+
+
+def test_committed_sample_matches_its_files() -> None:
+    sample = Path(__file__).parents[1] / "samples" / "sample-sv"
+    truth = load(sample / "truth.json")
+    assert (sample / "episode.mp3").stat().st_size < 1_000_000
+    check_transcript(truth, sample / "transcript.txt")
+
+
+def test_prompts_become_single_sentences() -> None:
+    assert as_one_sentence("Mitä kuuluu") == "Mitä kuuluu."
+    assert as_one_sentence("Siksi vastasinkin myöntävästi:") == "Siksi vastasinkin myöntävästi."
+    assert as_one_sentence('Vesi on lämmintä!"') == 'Vesi on lämmintä!"'
+    assert as_one_sentence("Ei… Miten nyt?") == "Ei, miten nyt?"
+
+
+def test_schedule_alternates_speakers_and_uses_every_clip() -> None:
+    speakers = ["A"] * 20 + ["B"] * 5 + ["C"] * 3 + ["D"]
+    turns = schedule(speakers, random.Random(1))
+    assert sorted(i for t in turns for i in t) == list(range(len(speakers)))
+    for a, b in pairwise(turns):
+        assert speakers[a[0]] != speakers[b[0]]
+    assert all(len({speakers[i] for i in t}) == 1 for t in turns)
