@@ -12,8 +12,9 @@ import webvtt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipeline.cues import cues_from_alignment
 from pipeline.errors import PodalignError
-from pipeline.records import AlignedWord, Cue
+from pipeline.records import AlignedSentence, AlignedWord, Alignment, Cue
 from pipeline.writers import (
     TRANSCRIPT_JSON_SCHEMA,
     WRITERS,
@@ -256,9 +257,6 @@ def test_read_only_folder_keeps_the_old_file(tmp_path: Path) -> None:
 
 
 def test_cues_from_a_real_alignment_survive_every_format(tmp_path: Path) -> None:
-    from pipeline.cues import cues_from_alignment
-    from pipeline.records import AlignedSentence, Alignment
-
     text = "Eila Linnanmäki, vad innebär egentligen kunddelaktighet & kundorientering?"
     words = tuple(AlignedWord(w, 0.3 * k, 0.3 * k + 0.25) for k, w in enumerate(text.split()))
     sentence = AlignedSentence(0, 0, "Lehtinen", text, words)
