@@ -188,7 +188,9 @@ def test_json_validates_and_regroups_into_the_cues(cues: list[Cue]) -> None:
     assert len(groups) == len(cues)
     for cue, group in zip(cues, groups, strict=True):
         assert all(s.get("speaker") == cue.speaker for s in group)
-        assert all(cue.start_ms <= float(s["startTime"]) * 1000 <= cue.end_ms for s in group)
+        for segment in group:
+            start, end = (round(float(segment[k]) * 1000) for k in ("startTime", "endTime"))
+            assert cue.start_ms <= start <= end <= cue.end_ms
 
 
 # --- files ------------------------------------------------------------------------
