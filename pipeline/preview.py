@@ -1,0 +1,554 @@
+"""A self-contained HTML page that plays an episode with its subtitles: ``podalign preview``.
+
+The page holds an ``<audio>`` player with the WebVTT attached as a ``<track>``, and
+beside it a transcript built *in the browser* from the track's parsed cues
+(``track.cues`` and ``VTTCue.getCueAsHTML()``), so what the reader sees is exactly what
+the browser's own WebVTT parser made of podalign's file. The current cue is
+highlighted as the audio plays, a click on a line seeks there, and cues whose timing
+confidence is low are marked.
+
+Why the VTT is embedded: Chromium refuses to load a ``<track>`` from a ``file://`` page
+("'file:' URLs are treated as unique security origins"), so a page opened from the file
+system would show no cues at all. The page therefore carries the .vtt file's exact
+bytes as a ``data:`` URL; the audio, which browsers do play from ``file://``, is
+referenced by relative path, and so are the subtitle files in the page's footer. The
+page loads nothing from the network: a Content-Security-Policy forbids it.
+
+Timing confidence is not in the Podcasting 2.0 JSON the writers produce; the page marks
+cues from a ``"confidence"`` number on the JSON's word segments when there is one, or
+from confidences handed to :func:`write_preview` (see :func:`confidences_from_cues`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import html
+import json
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import webvtt
+
+from pipeline.errors import PodalignError
+from pipeline.files import write_atomic
+from pipeline.records import Cue
+
+log = logging.getLogger(__name__)
+
+LOW_CONFIDENCE = 0.5  # the threshold pipeline.cues reports doubtful cues with
+AUDIO_SUFFIXES = (".mp3", ".m4a", ".aac", ".ogg", ".oga", ".opus", ".wav", ".flac", ".webm")
+PAGE_SUFFIX = ".preview.html"
+
+
+@dataclass(frozen=True)
+class PreviewInputs:
+    """The files one preview page is made from."""
+
+    vtt: Path
+    audio: Path
+    json: Path | None = None  # the Podcasting 2.0 transcript, for confidences if it has them
+
+
+# --- finding the files --------------------------------------------------------------------
+
+
+def find_inputs(paths: Sequence[Path]) -> PreviewInputs:
+    """The .vtt, audio and .json to preview, from an episode folder and/or named files.
+
+    Files are told apart by suffix. A missing .vtt is looked for in the folder given (or
+    the audio's folder); missing audio is the file with the .vtt's stem, or else the
+    only audio file beside the .vtt; the .json is ``<stem>.json`` beside the .vtt if any.
+    """
+    if not paths:
+        raise PodalignError("preview needs an episode folder or its audio and .vtt files")
+    folders: list[Path] = []
+    named: dict[str, Path] = {}
+    for path in map(Path, paths):
+        if path.is_dir():
+            folders.append(path)
+            continue
+        if not path.is_file():
+            raise PodalignError(f"no such file or folder: {path}")
+        kind = _kind_of(path)
+        if kind in named:
+            raise PodalignError(f"two {kind} files given ({named[kind]}, {path}): give one")
+        named[kind] = path
+    if len(folders) > 1:
+        raise PodalignError(f"several folders given ({', '.join(map(str, folders))}): give one")
+    near = folders[0] if folders else (named["audio"].parent if "audio" in named else None)
+    vtt = named.get("vtt") or _only_vtt_in(near)
+    audio = named.get("audio") or _audio_beside(vtt)
+    json_path = named.get("json") or _json_beside(vtt)
+    return PreviewInputs(vtt=vtt, audio=audio, json=json_path)
+
+
+def _kind_of(path: Path) -> str:
+    """The kind of a file named on the command line: "vtt", "audio" or "json"."""
+    suffix = path.suffix.lower()
+    if suffix == ".vtt":
+        return "vtt"
+    if suffix == ".json":
+        return "json"
+    if suffix in AUDIO_SUFFIXES:
+        return "audio"
+    hint = "; the page is built from the .vtt" if suffix == ".srt" else ""
+    raise PodalignError(
+        f"cannot use {path} in a preview: expected audio ({', '.join(AUDIO_SUFFIXES)}), "
+        f".vtt or .json{hint}"
+    )
+
+
+def _only_vtt_in(folder: Path | None) -> Path:
+    if folder is None:
+        raise PodalignError("preview needs the .vtt file (or the episode folder holding it)")
+    found = sorted(folder.glob("*.vtt"))
+    if not found:
+        raise PodalignError(f"no .vtt file in {folder}: run podalign align first")
+    if len(found) > 1:
+        names = ", ".join(p.name for p in found)
+        raise PodalignError(f"{folder} holds several .vtt files ({names}): name the one to use")
+    return found[0]
+
+
+def _audio_beside(vtt: Path) -> Path:
+    audio = [p for p in sorted(vtt.parent.iterdir()) if p.suffix.lower() in AUDIO_SUFFIXES]
+    same_stem = [p for p in audio if p.stem == vtt.stem]
+    if same_stem:
+        return same_stem[0]
+    if len(audio) == 1:
+        return audio[0]
+    if not audio:
+        raise PodalignError(f"no audio file beside {vtt}: name the episode's audio file too")
+    names = ", ".join(p.name for p in audio)
+    raise PodalignError(f"several audio files beside {vtt} ({names}): name the one to use")
+
+
+def _json_beside(vtt: Path) -> Path | None:
+    candidate = vtt.with_suffix(".json")
+    return candidate if candidate.is_file() else None
+
+
+def preview_path(vtt: Path) -> Path:
+    """Where the page for a .vtt goes by default: ``<stem>.preview.html`` beside it."""
+    return vtt.with_name(vtt.stem + PAGE_SUFFIX)
+
+
+# --- reading the subtitles and confidences ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Subtitles:
+    raw: bytes  # the file's exact bytes: the browser parses these, not a copy we made
+    title: str
+    cue_keys: tuple[str, ...]  # per cue in file order: its identifier, or its 1-based position
+
+
+def _read_vtt(path: Path) -> _Subtitles:
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
+        parsed = webvtt.from_string(text)
+    except OSError as err:
+        raise PodalignError(f"cannot read {path}: {err.strerror or err}") from err
+    except UnicodeDecodeError as err:
+        raise PodalignError(f"{path} is not UTF-8 text, as WebVTT must be") from err
+    except webvtt.errors.MalformedFileError as err:
+        raise PodalignError(f"{path} is not a WebVTT file: {err}") from err
+    keys = tuple(c.identifier or str(n) for n, c in enumerate(parsed.captions, start=1))
+    return _Subtitles(raw=raw, title=(parsed.header_text or "").strip(), cue_keys=keys)
+
+
+def cue_confidences_from_json(path: Path, cue_keys: Sequence[str]) -> dict[str, float]:
+    """Each cue's timing confidence from a transcript JSON whose segments carry one.
+
+    The writers end every cue's last segment with a newline, so the segments group back
+    into cues in order; a cue's confidence is its least sure word's, as in
+    pipeline.cues. No ``"confidence"`` in any segment: an empty mapping.
+    """
+    groups = _segment_groups(_read_transcript_json(path), path)
+    if not any("confidence" in seg for group in groups for seg in group):
+        return {}
+    if len(groups) != len(cue_keys):
+        raise PodalignError(
+            f"{path} has {len(groups)} cues but the .vtt has {len(cue_keys)}: they come from "
+            "different runs; run podalign align again"
+        )
+    out: dict[str, float] = {}
+    for key, group in zip(cue_keys, groups, strict=True):
+        values = [seg["confidence"] for seg in group if _is_number(seg.get("confidence"))]
+        if values:
+            out[key] = float(min(values))
+    return out
+
+
+def _read_transcript_json(path: Path) -> list[dict[str, Any]]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise PodalignError(f"cannot read {path}: {err.strerror or err}") from err
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise PodalignError(f"{path} is not JSON: {err}") from err
+    segments = document.get("segments") if isinstance(document, dict) else None
+    if not isinstance(segments, list) or not all(isinstance(s, dict) for s in segments):
+        raise PodalignError(f"{path} is not a transcript JSON: it has no list of segments")
+    return segments
+
+
+def _segment_groups(segments: list[dict[str, Any]], path: Path) -> list[list[dict[str, Any]]]:
+    groups: list[list[dict[str, Any]]] = [[]]
+    for segment in segments:
+        body = segment.get("body")
+        if not isinstance(body, str):
+            raise PodalignError(f"{path} has a segment without a text body")
+        groups[-1].append(segment)
+        if body.endswith("\n"):
+            groups.append([])
+    return [g for g in groups if g]
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def confidences_from_cues(cues: Sequence[Cue]) -> dict[str, float]:
+    """The cues' confidences keyed as the VTT writer numbers its cues (1, 2, ...)."""
+    return {str(n): cue.confidence for n, cue in enumerate(cues, start=1)}
+
+
+# --- the page -------------------------------------------------------------------------------
+
+
+def write_preview(
+    inputs: PreviewInputs,
+    out: Path | None = None,
+    *,
+    confidences: Mapping[str, float] | None = None,
+    threshold: float = LOW_CONFIDENCE,
+) -> Path:
+    """Write the preview page (atomically) and return its path.
+
+    confidences: per cue key (the VTT cue identifier); when None they come from the
+    JSON, if it carries any.
+    """
+    out = Path(out) if out is not None else preview_path(inputs.vtt)
+    subtitles = _read_vtt(inputs.vtt)
+    if confidences is None:
+        confidences = (
+            cue_confidences_from_json(inputs.json, subtitles.cue_keys) if inputs.json else {}
+        )
+    page = render_page(inputs, out, subtitles, confidences, threshold)
+    try:
+        write_atomic(out, page)
+    except OSError as err:
+        raise PodalignError(f"cannot write {out}: {err.strerror or err}") from err
+    log.info("wrote preview of %d cues to %s", len(subtitles.cue_keys), out)
+    return out
+
+
+def render_page(
+    inputs: PreviewInputs,
+    out: Path,
+    subtitles: _Subtitles,
+    confidences: Mapping[str, float],
+    threshold: float,
+) -> str:
+    """The page's HTML, with links relative to the folder it will be written to."""
+    title = subtitles.title or inputs.vtt.stem
+    data = {
+        "audio": inputs.audio.name,
+        "threshold": threshold,
+        "confidence": {key: round(float(v), 4) for key, v in confidences.items()},
+    }
+    sources = [inputs.vtt, inputs.vtt.with_suffix(".srt"), inputs.json]
+    links = " · ".join(
+        f'<a href="{_attr(relative_url(p, out.parent))}">{html.escape(p.name)}</a>'
+        for p in sources
+        if p is not None and p.is_file()
+    )
+    replacements = {
+        "@TITLE@": html.escape(title),
+        "@AUDIO_URL@": _attr(relative_url(inputs.audio, out.parent)),
+        "@AUDIO_NAME@": html.escape(inputs.audio.name),
+        "@VTT_DATA_URL@": vtt_data_url(subtitles.raw),
+        "@VTT_NAME@": html.escape(inputs.vtt.name),
+        "@LINKS@": links,
+        "@DATA@": _script_json(data),
+        "@CSP@": _attr(CONTENT_SECURITY_POLICY),
+    }
+    page = PAGE_TEMPLATE
+    for token, value in replacements.items():
+        page = page.replace(token, value)
+    return page
+
+
+def relative_url(target: Path, base: Path) -> str:
+    """A URL for target relative to folder base, percent-encoded (spaces, #, ä ...)."""
+    try:
+        rel = Path(os.path.relpath(target.resolve(), base.resolve()))
+    except ValueError:  # another drive on Windows: no relative path exists
+        return target.resolve().as_uri()
+    return quote(rel.as_posix())
+
+
+def vtt_data_url(raw: bytes) -> str:
+    """The .vtt bytes as a data: URL a <track> loads even from a file:// page."""
+    return "data:text/vtt;charset=utf-8;base64," + base64.b64encode(raw).decode("ascii")
+
+
+def _attr(value: str) -> str:
+    return html.escape(value, quote=True)
+
+
+def _script_json(data: object) -> str:
+    # "<" as \u003c: the JSON sits in a <script> element, which "</script>" would end
+    return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
+
+
+# No network: the page may only use its own inline code and style, and media from files
+# or data: URLs (or its own server's, if someone serves the folder over HTTP).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+    "media-src 'self' file: data: blob:; img-src data:"
+)
+
+PAGE_TEMPLATE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="@CSP@">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="podalign">
+<title>@TITLE@ · podalign preview</title>
+<style>
+:root { color-scheme: light dark; --fg: #1b1b1b; --bg: #fff; --muted: #666;
+  --active: #fff2a8; --active-edge: #d4a800; --doubt: #b3261e; --row: #f4f4f4; }
+@media (prefers-color-scheme: dark) {
+  :root { --fg: #eee; --bg: #161616; --muted: #aaa; --active: #4a3f00;
+    --active-edge: #f0c400; --doubt: #ff8a80; --row: #222; } }
+* { box-sizing: border-box; }
+body { margin: 0; font: 16px/1.45 system-ui, sans-serif; color: var(--fg); background: var(--bg); }
+header, footer { padding: 0.75rem 1.25rem; }
+header h1 { font-size: 1.3rem; margin: 0; }
+footer { color: var(--muted); font-size: 0.85rem; }
+footer a { color: inherit; }
+main { display: grid; grid-template-columns: minmax(16rem, 22rem) 1fr; gap: 1.25rem;
+  padding: 0 1.25rem; align-items: start; }
+@media (max-width: 44rem) { main { grid-template-columns: 1fr; } }
+.player { position: sticky; top: 0.75rem; }
+.player audio { width: 100%; }
+#status { color: var(--muted); font-size: 0.9rem; }
+.legend { font-size: 0.85rem; color: var(--muted); }
+.legend .mark { color: var(--doubt); }
+ol.transcript { list-style: none; margin: 0; padding: 0; max-height: calc(100vh - 8rem);
+  overflow-y: auto; }
+.cue button { display: grid; grid-template-columns: 4.5rem 8rem 1fr; gap: 0.5rem; width: 100%;
+  text-align: left; font: inherit; color: inherit; background: none; cursor: pointer;
+  border: 0; border-left: 4px solid transparent; padding: 0.3rem 0.5rem; }
+.cue button:hover { background: var(--row); }
+.cue button:focus-visible { outline: 2px solid var(--active-edge); }
+.cue .time { color: var(--muted); font-variant-numeric: tabular-nums; }
+.cue .speaker { font-weight: 600; overflow-wrap: anywhere; }
+.cue.continued .speaker { visibility: hidden; }
+.cue .text { white-space: pre-line; overflow-wrap: anywhere; }
+.cue.active button { background: var(--active); border-left-color: var(--active-edge); }
+.cue.doubtful .text { text-decoration: underline dotted var(--doubt); }
+.cue.doubtful button { border-left-style: dashed; border-left-color: var(--doubt); }
+.cue.doubtful.active button { border-left-color: var(--active-edge); }
+.cue .mark { color: var(--doubt); font-size: 0.8rem; margin-left: 0.4rem; white-space: nowrap; }
+</style>
+</head>
+<body>
+<header><h1>@TITLE@</h1></header>
+<main>
+<section class="player" aria-label="Player">
+<audio id="audio" controls preload="metadata" src="@AUDIO_URL@">
+<track id="subtitles" kind="subtitles" label="Subtitles" default src="@VTT_DATA_URL@">
+</audio>
+<p id="status" role="status">Reading the subtitles…</p>
+<p class="legend">Click a line to play from there.
+<span class="mark">⚠ unsure</span> marks a line whose timing podalign is not sure of.</p>
+</section>
+<ol id="transcript" class="transcript" aria-label="Transcript"></ol>
+</main>
+<footer>Audio: <a href="@AUDIO_URL@">@AUDIO_NAME@</a> (must stay beside this page) ·
+Subtitles: @LINKS@ (this page holds a copy of @VTT_NAME@ as it was when the page was made;
+run podalign preview again after aligning again) · made by podalign</footer>
+<script type="application/json" id="podalign-data">@DATA@</script>
+<script>
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("podalign-data").textContent);
+  var audio = document.getElementById("audio");
+  var trackElement = document.getElementById("subtitles");
+  var list = document.getElementById("transcript");
+  var status = document.getElementById("status");
+  var rows = [];  // {cue, element} in the track's cue order
+  var active = [];  // indices into rows of the highlighted cues
+
+  function clock(seconds) {
+    var s = Math.floor(seconds), h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60;
+    var ss = String(s % 60).padStart(2, "0");
+    return h ? h + ":" + String(m).padStart(2, "0") + ":" + ss : m + ":" + ss;
+  }
+
+  // A <v Name> voice span becomes <span title="Name"> in getCueAsHTML().
+  function voiceOf(fragment) {
+    var span = fragment.querySelector("span[title]");
+    return span ? span.getAttribute("title") : null;
+  }
+
+  function confidenceOf(cue, position) {
+    var value = data.confidence[cue.id || String(position + 1)];
+    return typeof value === "number" ? value : null;
+  }
+
+  function rowFor(cue, position, previousVoice) {
+    var fragment = cue.getCueAsHTML();
+    var voice = voiceOf(fragment);
+    var item = document.createElement("li");
+    item.className = "cue";
+    item.dataset.index = String(position);
+    if (voice !== null && voice === previousVoice) item.classList.add("continued");
+    var button = document.createElement("button");
+    button.type = "button";
+    var time = document.createElement("span");
+    time.className = "time";
+    time.textContent = clock(cue.startTime);
+    var speaker = document.createElement("span");
+    speaker.className = "speaker";
+    speaker.textContent = voice || "";
+    var text = document.createElement("span");
+    text.className = "text";
+    text.appendChild(fragment);
+    var confidence = confidenceOf(cue, position);
+    if (confidence !== null && confidence < data.threshold) {
+      item.classList.add("doubtful");
+      var mark = document.createElement("span");
+      mark.className = "mark";
+      mark.textContent = "⚠ unsure";
+      mark.title = "timing confidence " + confidence.toFixed(2) +
+        ", below " + data.threshold.toFixed(2);
+      text.appendChild(mark);
+    }
+    button.append(time, speaker, text);
+    button.addEventListener("click", function () { playFrom(position); });
+    item.appendChild(button);
+    return {row: {cue: cue, element: item}, voice: voice};
+  }
+
+  function buildTranscript() {
+    var cues = trackElement.track.cues, previousVoice = null, doubtful = 0;
+    list.textContent = "";
+    rows = [];
+    for (var i = 0; i < cues.length; i++) {
+      var made = rowFor(cues[i], i, previousVoice);
+      previousVoice = made.voice;
+      rows.push(made.row);
+      list.appendChild(made.row.element);
+      if (made.row.element.classList.contains("doubtful")) doubtful++;
+    }
+    status.textContent = rows.length + " cues" +
+      (Object.keys(data.confidence).length ? ", " + doubtful + " marked unsure" : "") + ".";
+    highlight();
+    document.documentElement.dataset.state = "ready";
+  }
+
+  // The cues the audio is in now (start <= t < end, as the HTML spec's active cues).
+  function activeAt(t) {
+    var out = [];
+    for (var i = 0; i < rows.length; i++) {
+      if (rows[i].cue.startTime <= t && t < rows[i].cue.endTime) out.push(i);
+    }
+    return out;
+  }
+
+  function highlight() {
+    var now = activeAt(audio.currentTime);
+    if (now.join() === active.join()) return;
+    active.forEach(function (i) {
+      rows[i].element.classList.remove("active");
+      rows[i].element.removeAttribute("aria-current");
+    });
+    now.forEach(function (i) {
+      rows[i].element.classList.add("active");
+      rows[i].element.setAttribute("aria-current", "true");
+    });
+    // follow the audio while it plays, but never yank the list while someone reads it paused
+    if (now.length && !audio.paused) rows[now[0]].element.scrollIntoView({block: "nearest"});
+    active = now;
+  }
+
+  function playFrom(position) {
+    audio.currentTime = rows[position].cue.startTime;
+    highlight();
+    var playing = audio.play();
+    if (playing && playing.catch) playing.catch(function () {});  // e.g. autoplay refused
+  }
+
+  audio.addEventListener("timeupdate", highlight);
+  audio.addEventListener("seeked", highlight);
+  audio.addEventListener("error", function () {
+    status.textContent = "The audio " + data.audio + " could not be played: " +
+      "it must stay in the same place relative to this page.";
+  });
+  trackElement.addEventListener("error", function () {
+    status.textContent = "This browser could not read the subtitles.";
+    document.documentElement.dataset.state = "error";
+  });
+  trackElement.track.mode = "hidden";  // load the cues; the transcript shows them instead
+  trackElement.track.addEventListener("cuechange", highlight);
+  if (trackElement.readyState === 2) buildTranscript();
+  else trackElement.addEventListener("load", buildTranscript);
+})();
+</script>
+</body>
+</html>
+"""
+
+
+# --- command line ------------------------------------------------------------------------------
+
+
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``podalign preview`` on the CLI's subcommand parsers."""
+    parser = subparsers.add_parser(
+        "preview",
+        help="write an HTML page that plays the episode with its subtitles",
+        description=(
+            "Write <stem>.preview.html beside the subtitles: the audio with the WebVTT as "
+            "its track, the transcript beside it (current line highlighted, click to seek, "
+            "unsure lines marked). Works offline, opened straight from the file system."
+        ),
+    )
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        metavar="EPISODE_DIR_OR_FILES",
+        help="the episode folder, or its audio, .vtt and (optional) .json files",
+    )
+    parser.add_argument(
+        "-o", "--output", type=Path, help="the page to write (default: <stem>.preview.html)"
+    )
+    parser.add_argument(
+        "--low-confidence",
+        type=float,
+        default=LOW_CONFIDENCE,
+        metavar="X",
+        help=f"mark cues whose timing confidence is below X (default {LOW_CONFIDENCE})",
+    )
+    parser.set_defaults(func=run_preview)
+
+
+def run_preview(args: argparse.Namespace) -> int:
+    """``podalign preview``: write the page and print where it is."""
+    inputs = find_inputs(args.paths)
+    page = write_preview(inputs, args.output, threshold=args.low_confidence)
+    print(page)
+    return 0
