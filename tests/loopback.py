@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
+from xml.sax.saxutils import escape, quoteattr
 
 
 @dataclass(frozen=True)
@@ -115,3 +116,38 @@ def _handler_for(server: LoopbackServer) -> type[BaseHTTPRequestHandler]:
             pass  # quiet: tests assert on hits, not on access logs
 
     return Handler
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    title: str
+    enclosure_url: str | None
+    guid: str | None = None
+    enclosure_type: str = "audio/mpeg"
+    transcripts: tuple[tuple[str, str], ...] = ()  # (url, type) -> <podcast:transcript>
+    published: str = "Mon, 01 Jan 2024 10:00:00 GMT"
+
+
+def rss_feed(title: str, items: list[FeedItem]) -> bytes:
+    """Return an RSS 2.0 podcast feed with the Podcasting 2.0 namespace, XML-escaped."""
+    body = "".join(_rss_item(item) for item in items)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<rss version="2.0" xmlns:podcast="https://podcastindex.org/namespace/1.0">'
+        f"<channel><title>{escape(title)}</title><link>http://127.0.0.1/</link>{body}"
+        "</channel></rss>\n"
+    ).encode()
+
+
+def _rss_item(item: FeedItem) -> str:
+    parts = [f"<title>{escape(item.title)}</title>", f"<pubDate>{item.published}</pubDate>"]
+    if item.guid:
+        parts.append(f'<guid isPermaLink="false">{escape(item.guid)}</guid>')
+    if item.enclosure_url:
+        parts.append(
+            f"<enclosure url={quoteattr(item.enclosure_url)} "
+            f'type="{item.enclosure_type}" length="0"/>'
+        )
+    for url, kind in item.transcripts:
+        parts.append(f'<podcast:transcript url={quoteattr(url)} type="{kind}" language="sv"/>')
+    return "<item>" + "".join(parts) + "</item>"

@@ -1,0 +1,231 @@
+"""List a podcast's episodes: an RSS/Atom feed (feedparser) or a SoundCloud set (yt-dlp).
+
+Only the list is read here; no episode audio is downloaded. A feed is untrusted input:
+its URLs are checked where they are used (pipeline.fetch.require_http_url), its titles
+become file names only through pipeline.names.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import xml.etree.ElementTree as ET
+import xml.sax
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import feedparser
+import yt_dlp
+
+from pipeline.errors import PodalignError
+from pipeline.fetch import is_url, require_http_url
+
+log = logging.getLogger(__name__)
+
+MAX_FEED_BYTES = 50_000_000  # the largest real podcast feeds are a few MB
+_PODCAST_NAMESPACES = (
+    "https://podcastindex.org/namespace/1.0",
+    "https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/1.0.md",
+)
+_ATOM_ENTRY = "{http://www.w3.org/2005/Atom}entry"
+_PLAYLIST_HOSTS = ("soundcloud.com",)  # listed with yt-dlp, not parsed as XML
+
+
+@dataclass(frozen=True)
+class TranscriptLink:
+    """A Podcasting 2.0 <podcast:transcript> of a feed item."""
+
+    url: str
+    type: str | None = None
+    language: str | None = None
+    rel: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    key: str  # stable identity across runs: the GUID, else the enclosure URL, else the link
+    title: str | None
+    enclosure_url: str | None  # the audio (for a playlist entry: the track's page URL)
+    guid: str | None = None
+    published: str | None = None  # ISO 8601 UTC
+    link: str | None = None
+    enclosure_type: str | None = None
+    enclosure_length: int | None = None
+    transcripts: tuple[TranscriptLink, ...] = ()
+    archive_id: str | None = None  # yt-dlp download-archive line, when the listing tells it
+
+
+@dataclass(frozen=True)
+class Feed:
+    source: str
+    title: str | None
+    kind: str  # feedparser's version ("rss20", "atom10", ...) or "playlist"
+    entries: tuple[FeedEntry, ...]
+
+
+def read_feed(source: str, timeout_seconds: float = 60.0) -> Feed:
+    """Return the episodes listed at source: a feed URL, a local feed file or a playlist URL.
+
+    Raises PodalignError naming source when it cannot be read, is malformed XML, or lists
+    nothing.
+    """
+    if is_url(source):
+        require_http_url(source, "feed URL")
+        if _is_playlist_host(source):
+            return read_playlist(source)
+        data = _download_feed(source, timeout_seconds)
+    else:
+        path = Path(source).expanduser()
+        if not path.is_file():
+            raise PodalignError(f"{source}: no such feed file; give a feed URL or a local file")
+        data = path.read_bytes()
+    if _looks_like_html(data) and is_url(source):
+        return read_playlist(source)  # a web page: yt-dlp may find a list of media in it
+    return parse_feed(data, source)
+
+
+def parse_feed(data: bytes, source: str) -> Feed:
+    """Return the episodes of RSS or Atom feed bytes; raise PodalignError if malformed."""
+    if not data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        raise PodalignError(f"{source}: not an RSS or Atom feed; give the podcast's feed URL")
+    parsed = feedparser.parse(data)
+    problem = parsed.get("bozo_exception")
+    if isinstance(problem, xml.sax.SAXParseException):
+        raise PodalignError(
+            f"{source}: malformed feed XML at line {problem.getLineNumber()}, column "
+            f"{problem.getColumnNumber()} ({problem.getMessage()}); check the URL or ask the "
+            "feed's publisher to fix it"
+        )
+    if not parsed.get("version") and not parsed.entries:
+        raise PodalignError(f"{source}: not an RSS or Atom feed; give the podcast's feed URL")
+    if problem is not None:
+        log.warning("%s: feed has a problem (%s); read it anyway", source, problem)
+    links = _transcript_links(data)
+    entries = tuple(
+        _entry(raw, links[i] if i < len(links) else ()) for i, raw in enumerate(parsed.entries)
+    )
+    return Feed(source, parsed.feed.get("title"), parsed.get("version") or "feed", entries)
+
+
+def read_playlist(url: str) -> Feed:
+    """Return the entries of a yt-dlp playlist (a SoundCloud set, a page of media) unresolved:
+    one listing request, no track is downloaded or even opened."""
+    params = {"extract_flat": "in_playlist", "quiet": True, "no_warnings": True, "cachedir": False}
+    try:
+        with yt_dlp.YoutubeDL(params) as ydl:  # type: ignore[arg-type]
+            info = ydl.extract_info(url, download=False) or {}
+            entries = tuple(_playlist_entry(ydl, e) for e in info.get("entries") or () if e)
+    except yt_dlp.utils.DownloadError as err:
+        reason = str(err).removeprefix("ERROR: ")
+        raise PodalignError(f"{url}: cannot list its episodes: {reason}") from None
+    if info.get("_type") != "playlist" or not entries:
+        raise PodalignError(
+            f"{url}: neither an RSS/Atom feed nor a playlist; give the podcast's feed URL"
+        )
+    return Feed(url, info.get("title"), "playlist", entries)
+
+
+def _playlist_entry(ydl: yt_dlp.YoutubeDL, raw: dict[str, Any]) -> FeedEntry:
+    url = raw.get("url") or raw.get("webpage_url")
+    archive_id = ydl._make_archive_id(raw)
+    return FeedEntry(
+        key=archive_id or str(url),
+        title=raw.get("title"),
+        enclosure_url=url,
+        link=raw.get("webpage_url") or url,
+        published=_iso_from_epoch(raw.get("timestamp")),
+        archive_id=archive_id,
+    )
+
+
+def _entry(raw: Any, transcripts: tuple[TranscriptLink, ...]) -> FeedEntry:
+    enclosure = _audio_enclosure(raw)
+    guid = raw.get("id") or None
+    url = enclosure.get("href") if enclosure else None
+    when = raw.get("published_parsed") or raw.get("updated_parsed")
+    return FeedEntry(
+        key=guid or url or raw.get("link") or raw.get("title") or "",
+        title=raw.get("title"),
+        enclosure_url=url,
+        guid=guid,
+        published=time.strftime("%Y-%m-%dT%H:%M:%SZ", when) if when else None,
+        link=raw.get("link"),
+        enclosure_type=enclosure.get("type") if enclosure else None,
+        enclosure_length=_int_or_none(enclosure.get("length")) if enclosure else None,
+        transcripts=transcripts,
+    )
+
+
+def _audio_enclosure(raw: Any) -> dict[str, Any] | None:
+    """Return the item's audio (or video) enclosure, else its first one, else None."""
+    enclosures = [e for e in raw.get("enclosures", ()) if e.get("href")]
+    media = [e for e in enclosures if str(e.get("type", "")).startswith(("audio/", "video/"))]
+    return (media or enclosures or [None])[0]
+
+
+def _transcript_links(data: bytes) -> list[tuple[TranscriptLink, ...]]:
+    """Return each item's <podcast:transcript> tags, in item order.
+
+    feedparser keeps only the last such tag of an item, so they are read from the XML here.
+    """
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError:
+        return []
+    items = [el for el in root.iter() if el.tag in ("item", _ATOM_ENTRY) or _local(el) == "item"]
+    return [tuple(_links_in(item)) for item in items]
+
+
+def _links_in(item: ET.Element) -> list[TranscriptLink]:
+    tags = [f"{{{ns}}}transcript" for ns in _PODCAST_NAMESPACES]
+    return [
+        TranscriptLink(el.get("url", ""), el.get("type"), el.get("language"), el.get("rel"))
+        for el in item
+        if el.tag in tags and el.get("url")
+    ]
+
+
+def _local(el: ET.Element) -> str:
+    return el.tag.rsplit("}", 1)[-1]
+
+
+def _download_feed(url: str, timeout_seconds: float) -> bytes:
+    request = urllib.request.Request(url, headers={"User-Agent": "podalign feed reader"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_seconds) as response:
+            data = response.read(MAX_FEED_BYTES + 1)
+    except urllib.error.HTTPError as err:
+        raise PodalignError(f"{url}: HTTP {err.code} {err.reason}; check the feed URL") from None
+    except (urllib.error.URLError, OSError) as err:
+        reason = getattr(err, "reason", err)
+        raise PodalignError(f"{url}: cannot fetch the feed: {reason}") from None
+    if len(data) > MAX_FEED_BYTES:
+        raise PodalignError(f"{url}: feed larger than {MAX_FEED_BYTES // 1_000_000} MB refused")
+    return data
+
+
+def _is_playlist_host(url: str) -> bool:
+    host = (urllib.parse.urlsplit(url).hostname or "").lower()
+    return any(host == h or host.endswith("." + h) for h in _PLAYLIST_HOSTS)
+
+
+def _looks_like_html(data: bytes) -> bool:
+    head = data[:512].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html"))
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _iso_from_epoch(value: Any) -> str | None:
+    if not isinstance(value, (int, float)):
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(value))
