@@ -357,7 +357,7 @@ ol.transcript { list-style: none; margin: 0; padding: 0; max-height: calc(100vh 
 .cue.continued .speaker { visibility: hidden; }
 .cue .text { white-space: pre-line; overflow-wrap: anywhere; }
 .cue.active button { background: var(--active); border-left-color: var(--active-edge); }
-.cue.doubtful .text { text-decoration: underline dotted var(--doubt); }
+.cue.doubtful .words { text-decoration: underline dotted var(--doubt); }
 .cue.doubtful button { border-left-style: dashed; border-left-color: var(--doubt); }
 .cue.doubtful.active button { border-left-color: var(--active-edge); }
 .cue .mark { color: var(--doubt); font-size: 0.8rem; margin-left: 0.4rem; white-space: nowrap; }
@@ -425,7 +425,10 @@ run podalign preview again after aligning again) · made by podalign</footer>
     speaker.textContent = voice || "";
     var text = document.createElement("span");
     text.className = "text";
-    text.appendChild(fragment);
+    var words = document.createElement("span");  // the cue alone, so only it is underlined
+    words.className = "words";
+    words.appendChild(fragment);
+    text.appendChild(words);
     var confidence = confidenceOf(cue, position);
     if (confidence !== null && confidence < data.threshold) {
       item.classList.add("doubtful");
