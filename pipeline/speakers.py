@@ -2,10 +2,11 @@
 
 The transcript already says who speaks in which order; what the aligner needs from
 the audio is *where* the voice changes. Turn changes sit in pauses, so we list the
-pauses (speech/non-speech from frame energy) and score each one by how different
-the voice sounds on its two sides (ΔBIC over MFCC frames). The aligner combines
-these scores with its own timing estimate; `best_turn_boundaries` does that
-combination by dynamic programming when nothing better is at hand.
+pauses (speech/non-speech from frame energy) and score each one by how differently
+the two sides sound. The podcast has exactly two voices, so the score comes from a
+two-voice model fitted to the whole episode (two Gaussians over MFCC frames), which
+stays reliable on short turns where a local two-window test (ΔBIC) has too little data.
+`best_turn_boundaries` combines the scores with an optional timing estimate.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ import numpy as np
 FRAME_SECONDS = 0.025
 HOP_SECONDS = 0.010
 N_MELS = 40
-N_MFCC = 20
-MIN_SIDE_FRAMES = 50  # 0.5 s of speech: fewer frames give no usable covariance
+N_MFCC = 13
+BLOCK_FRAMES = 6000  # frames per FFT block: bounds memory on hour-long episodes
+MIN_SIDE_FRAMES = 30  # 0.3 s of speech each side, else a change score of 0
 
 
 @dataclass(frozen=True)
@@ -29,169 +31,202 @@ class Candidate:
 
     time: float  # pause midpoint, seconds
     pause_length: float  # seconds of non-speech around `time`
-    change_score: float  # higher = voices on the two sides more likely differ
+    change_score: float  # 0..2, higher = voices on the two sides more likely differ
+
+
+@dataclass(frozen=True)
+class Features:
+    """Per 10 ms frame: level in dB, MFCCs and whether the frame is speech."""
+
+    energy: np.ndarray  # (n,)
+    mfcc: np.ndarray  # (n, N_MFCC)
+    speech: np.ndarray  # (n,) bool
+
+    @property
+    def times(self) -> np.ndarray:
+        """Centre time of each frame, seconds."""
+        return np.arange(len(self.energy)) * HOP_SECONDS + FRAME_SECONDS / 2
 
 
 # --- features -------------------------------------------------------------------
 
 
-def frame_signal(samples: np.ndarray, sr: int) -> np.ndarray:
-    """Overlapping 25 ms frames every 10 ms, shape (n_frames, frame_len)."""
-    x = np.asarray(samples, dtype=np.float32).reshape(-1)
-    frame_len, hop = round(FRAME_SECONDS * sr), round(HOP_SECONDS * sr)
-    n_frames = 1 + max(0, len(x) - frame_len) // hop if len(x) >= hop else 0
-    # Pad so the last frame is complete; a short tail is still one frame of its own.
-    needed = (n_frames - 1) * hop + frame_len if n_frames else 0
-    x = np.pad(x, (0, max(0, needed - len(x))))
-    idx = np.arange(frame_len)[None, :] + hop * np.arange(n_frames)[:, None]
-    return x[idx]
-
-
-def frame_log_energy(frames: np.ndarray) -> np.ndarray:
-    """Per-frame energy in dB relative to full scale (digital silence ≈ -100 dB)."""
-    return 10.0 * np.log10(np.mean(frames.astype(np.float64) ** 2, axis=1) + 1e-10)
-
-
 def mel_filterbank(sr: int, n_fft: int, n_mels: int = N_MELS) -> np.ndarray:
     """Triangular mel filters, shape (n_mels, n_fft // 2 + 1)."""
-
-    def hz_to_mel(f: np.ndarray) -> np.ndarray:
-        return 2595.0 * np.log10(1.0 + f / 700.0)
-
-    def mel_to_hz(m: np.ndarray) -> np.ndarray:
-        return 700.0 * (10.0 ** (m / 2595.0) - 1.0)
-
-    edges_hz = mel_to_hz(
-        np.linspace(hz_to_mel(np.array(60.0)), hz_to_mel(np.array(sr / 2)), n_mels + 2)
-    )
-    bins = np.linspace(0.0, sr / 2, n_fft // 2 + 1)
-    lo, mid, hi = edges_hz[:-2, None], edges_hz[1:-1, None], edges_hz[2:, None]
-    rising = (bins[None, :] - lo) / (mid - lo)
-    falling = (hi - bins[None, :]) / (hi - mid)
-    return np.clip(np.minimum(rising, falling), 0.0, None)
+    top = 2595.0 * np.log10(1.0 + (sr / 2) / 700.0)
+    bottom = 2595.0 * np.log10(1.0 + 60.0 / 700.0)
+    edges = 700.0 * (10.0 ** (np.linspace(bottom, top, n_mels + 2) / 2595.0) - 1.0)
+    bins = np.linspace(0.0, sr / 2, n_fft // 2 + 1)[None, :]
+    lo, mid, hi = edges[:-2, None], edges[1:-1, None], edges[2:, None]
+    return np.clip(np.minimum((bins - lo) / (mid - lo), (hi - bins) / (hi - mid)), 0.0, None)
 
 
 def dct_matrix(n_in: int, n_out: int) -> np.ndarray:
-    """Orthonormal DCT-II basis, shape (n_in, n_out): features @ basis gives cepstra."""
-    k = np.arange(n_out)[None, :]
-    n = np.arange(n_in)[:, None]
+    """Orthonormal DCT-II basis, shape (n_in, n_out): log-mel @ basis gives cepstra."""
+    n, k = np.arange(n_in)[:, None], np.arange(n_out)[None, :]
     basis = np.cos(np.pi * k * (2 * n + 1) / (2 * n_in)) * np.sqrt(2.0 / n_in)
     basis[:, 0] /= np.sqrt(2.0)
     return basis
 
 
-def mfcc(samples: np.ndarray, sr: int, n_coefs: int = N_MFCC) -> np.ndarray:
-    """MFCCs per 10 ms frame, shape (n_frames, n_coefs); c0 is the log-mel level."""
-    frames = frame_signal(samples, sr)
-    if len(frames) == 0:
-        return np.zeros((0, n_coefs))
-    n_fft = 1 << int(np.ceil(np.log2(frames.shape[1])))
-    # Pre-emphasis inside each frame flattens the spectral tilt so upper formants count.
-    emphasized = np.concatenate([frames[:, :1], frames[:, 1:] - 0.97 * frames[:, :-1]], axis=1)
-    spectrum = np.abs(np.fft.rfft(emphasized * np.hamming(frames.shape[1]), n=n_fft)) ** 2
-    log_mel = np.log(spectrum @ mel_filterbank(sr, n_fft).T + 1e-10)
-    return log_mel @ dct_matrix(N_MELS, n_coefs)
+def frame_features(samples: np.ndarray, sr: int) -> Features:
+    """Energy, MFCCs (c0 = log-mel level) and speech activity for 25 ms frames every 10 ms."""
+    x = np.asarray(samples, dtype=np.float32).reshape(-1)
+    frame_len, hop = round(FRAME_SECONDS * sr), round(HOP_SECONDS * sr)
+    x = np.pad(x, (0, max(0, frame_len - len(x))))  # a short input is still one frame
+    frames = np.lib.stride_tricks.sliding_window_view(x, frame_len)[::hop]
+    n_fft = 1 << int(np.ceil(np.log2(frame_len)))
+    mel, dct, window = mel_filterbank(sr, n_fft), dct_matrix(N_MELS, N_MFCC), np.hamming(frame_len)
+    energy, cepstra = [], []
+    for start in range(0, len(frames), BLOCK_FRAMES):
+        block = frames[start : start + BLOCK_FRAMES].astype(np.float64)
+        energy.append(10.0 * np.log10(np.mean(block**2, axis=1) + 1e-10))
+        # Pre-emphasis flattens the spectral tilt so the upper formants count too.
+        block = np.concatenate([block[:, :1], block[:, 1:] - 0.97 * block[:, :-1]], axis=1)
+        power = np.abs(np.fft.rfft(block * window, n=n_fft)) ** 2
+        cepstra.append(np.log(power @ mel.T + 1e-10) @ dct)
+    level = np.concatenate(energy)
+    return Features(level, np.concatenate(cepstra), speech_from_energy(level))
 
 
-# --- speech / non-speech --------------------------------------------------------
+def speech_from_energy(energy: np.ndarray) -> np.ndarray:
+    """True where a frame is louder than a threshold set by the episode's own levels.
+
+    The threshold sits between the quiet (10th percentile) and loud (95th percentile)
+    frame levels, so it follows the recording's gain and background noise.
+    """
+    floor, loud = np.percentile(energy, [10, 95])
+    # Too little dynamic range or too quiet overall: nothing that looks like speech.
+    if loud - floor < 10.0 or loud < -60.0:
+        return np.zeros(len(energy), dtype=bool)
+    # Digital silence (-100 dB) would drag the threshold down to room-tone blips, so it
+    # never sits more than 30 dB below the loud level.
+    threshold = max(floor + 0.35 * (loud - floor), loud - 30.0)
+    # Smoothing over 50 ms keeps one quiet frame inside a word from splitting it.
+    return np.convolve(energy, np.ones(5) / 5, mode="same") > threshold
 
 
 def speech_activity(samples: np.ndarray, sr: int) -> np.ndarray:
-    """Bool per 10 ms frame: True where the frame is louder than the episode's noise floor.
-
-    The threshold sits between the quiet (10th percentile) and loud (95th percentile)
-    frame levels, so it follows the recording's own gain and background noise.
-    """
-    energy = frame_log_energy(frame_signal(samples, sr))
-    if len(energy) == 0:
-        return np.zeros(0, dtype=bool)
-    floor, loud = np.percentile(energy, [10, 95])
-    # Too little dynamic range or too quiet overall: no speech to find.
-    if loud - floor < 10.0 or loud < -60.0:
-        return np.zeros(len(energy), dtype=bool)
-    threshold = floor + 0.35 * (loud - floor)
-    # Smooth over 50 ms so single quiet frames inside a word do not split it.
-    smoothed = np.convolve(energy, np.ones(5) / 5, mode="same")
-    return smoothed > threshold
+    """Bool per 10 ms frame (frame i starts at i * 10 ms): is it speech."""
+    return frame_features(samples, sr).speech
 
 
-def runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """[start, end) frame index pairs of the True runs of `mask`."""
-    padded = np.concatenate([[False], mask.astype(bool), [False]])
-    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
-    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
-
-
-def speech_regions(
-    samples: np.ndarray, sr: int, min_pause: float = 0.25, min_speech: float = 0.1
+def regions_from_activity(
+    speech: np.ndarray, min_pause: float = 0.25, min_speech: float = 0.1
 ) -> list[tuple[float, float]]:
-    """(start, end) seconds of speech, merging across pauses shorter than `min_pause`."""
+    """(start, end) seconds of speech runs, merged across pauses shorter than `min_pause`."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], speech.astype(np.int8), [0]])))
     merged: list[list[int]] = []
-    for a, b in runs(speech_activity(samples, sr)):
+    for a, b in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
         if merged and (a - merged[-1][1]) * HOP_SECONDS < min_pause:
             merged[-1][1] = b
         else:
             merged.append([a, b])
     # Clicks and breaths shorter than `min_speech` are not speech regions.
     return [
-        (a * HOP_SECONDS, b * HOP_SECONDS) for a, b in merged if (b - a) * HOP_SECONDS >= min_speech
+        (a * HOP_SECONDS, b * HOP_SECONDS) for a, b in merged if b - a >= min_speech / HOP_SECONDS
     ]
 
 
-# --- voice change ---------------------------------------------------------------
+def speech_regions(
+    samples: np.ndarray, sr: int, min_pause: float = 0.25, min_speech: float = 0.1
+) -> list[tuple[float, float]]:
+    """(start, end) seconds of speech, merging across pauses shorter than `min_pause`."""
+    return regions_from_activity(speech_activity(samples, sr), min_pause, min_speech)
 
 
-def log_det_cov(x: np.ndarray) -> float:
-    """log|Σ| of the rows of x, lightly regularised so few frames stay finite."""
-    cov = np.cov(x, rowvar=False) + 1e-3 * np.eye(x.shape[1])
-    return float(np.linalg.slogdet(cov)[1])
+# --- two-voice model ------------------------------------------------------------
 
 
-def delta_bic_per_frame(left: np.ndarray, right: np.ndarray) -> float:
-    """ΔBIC (one Gaussian for both sides vs one per side) divided by the frame count.
+def gaussian_loglik(x: np.ndarray, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
+    """Log-density of each row of x under N(mean, cov), up to a shared constant."""
+    chol = np.linalg.cholesky(cov)
+    z = np.linalg.solve(chol, (x - mean).T)
+    return -0.5 * np.sum(z * z, axis=0) - np.sum(np.log(np.diag(chol)))
 
-    Dividing by the frame count makes candidates with different amounts of nearby
-    speech comparable; the penalty keeps small samples from looking different by chance.
+
+def two_voice_llr(features: Features, iterations: int = 10) -> np.ndarray:
+    """Per frame, log p(voice B) - log p(voice A) under two Gaussians fitted to the episode.
+
+    Speech regions (between pauses) are clustered into two voices: start from a split
+    along the main direction of the regions' mean MFCCs, then alternate fitting one
+    full-covariance Gaussian per voice and reassigning whole regions, because one
+    region is almost always one speaker. All zeros when there is not enough speech.
+    Which voice is "B" is arbitrary: only sign changes and magnitudes mean anything.
     """
-    n1, n2, d = len(left), len(right), left.shape[1]
-    n = n1 + n2
-    both = np.concatenate([left, right])
-    glr = 0.5 * (n * log_det_cov(both) - n1 * log_det_cov(left) - n2 * log_det_cov(right))
-    penalty = 0.5 * (d + d * (d + 1) / 2) * np.log(n)
-    return float((glr - penalty) / n)
+    llr = np.zeros(len(features.energy))
+    speech = features.speech
+    if speech.sum() < 4 * MIN_SIDE_FRAMES:
+        return llr
+    # Normalise each coefficient over speech, so the covariance floor means the same for all.
+    x = features.mfcc
+    x = (x - x[speech].mean(axis=0)) / (x[speech].std(axis=0) + 1e-8)
+    spans = [
+        (round(a / HOP_SECONDS), round(b / HOP_SECONDS))
+        for a, b in regions_from_activity(speech)
+        if b - a >= MIN_SIDE_FRAMES * HOP_SECONDS
+    ]
+    if len(spans) < 2:
+        return llr
+    region_frames = [x[a:b][speech[a:b]] for a, b in spans]
+    weights = np.array([len(f) for f in region_frames], dtype=float)
+    means = np.array([f.mean(axis=0) for f in region_frames])
+    centred = means - np.average(means, axis=0, weights=weights)
+    direction = np.linalg.svd(centred * np.sqrt(weights)[:, None], full_matrices=False)[2][0]
+    labels = centred @ direction > 0
+    for _ in range(iterations):
+        if labels.all() or not labels.any():
+            return llr
+        models = []
+        for voice in (False, True):
+            voiced = np.concatenate(
+                [f for f, v in zip(region_frames, labels, strict=True) if v == voice]
+            )
+            cov = np.cov(voiced, rowvar=False) + 1e-2 * np.eye(x.shape[1])
+            models.append((voiced.mean(axis=0), cov))
+        llr = gaussian_loglik(x, *models[1]) - gaussian_loglik(x, *models[0])
+        new_labels = np.array([llr[a:b][speech[a:b]].mean() > 0 for a, b in spans])
+        if np.array_equal(new_labels, labels):
+            break
+        labels = new_labels
+    return llr
 
 
-def voice_change_scores(
-    samples: np.ndarray, sr: int, candidates: Sequence[float], window: float = 3.0
+def scores_from_llr(
+    llr: np.ndarray, features: Features, candidates: Sequence[float], window: float
 ) -> np.ndarray:
-    """Per candidate time, ΔBIC per frame between speech within `window` s on each side.
-
-    0 where either side has under 0.5 s of speech (start/end of file, long silences).
-    """
-    features = mfcc(samples, sr)
-    active = speech_activity(samples, sr)
-    # Cepstral mean/variance normalisation over the episode puts every coefficient on one scale.
-    speech = features[active]
-    if len(speech) >= 2:
-        features = (features - speech.mean(axis=0)) / (speech.std(axis=0) + 1e-8)
-    frame_times = np.arange(len(features)) * HOP_SECONDS + FRAME_SECONDS / 2
+    """Per candidate, how far apart the two sides' mean voice LLR is, squashed to 0..2."""
+    times, speech = features.times, features.speech
     scores = np.zeros(len(candidates))
     for i, t in enumerate(candidates):
-        left = active & (frame_times >= t - window) & (frame_times < t)
-        right = active & (frame_times > t) & (frame_times <= t + window)
-        if left.sum() >= MIN_SIDE_FRAMES and right.sum() >= MIN_SIDE_FRAMES:
-            scores[i] = delta_bic_per_frame(features[left], features[right])
+        left = llr[speech & (times >= t - window) & (times < t)]
+        right = llr[speech & (times > t) & (times <= t + window)]
+        if len(left) >= MIN_SIDE_FRAMES and len(right) >= MIN_SIDE_FRAMES:
+            # tanh caps the influence of one very confident side; scale 4 nats ≈ "sure".
+            scores[i] = abs(np.tanh(left.mean() / 4.0) - np.tanh(right.mean() / 4.0))
     return np.nan_to_num(scores, nan=0.0, posinf=0.0, neginf=0.0)
 
 
+def voice_change_scores(
+    samples: np.ndarray, sr: int, candidates: Sequence[float], window: float = 2.0
+) -> np.ndarray:
+    """Per candidate time, 0..2: how differently the speech within `window` s each side sounds.
+
+    0 where either side has under 0.3 s of speech (start/end of file, long silences).
+    """
+    features = frame_features(samples, sr)
+    return scores_from_llr(two_voice_llr(features), features, candidates, window)
+
+
 def turn_boundary_candidates(
-    samples: np.ndarray, sr: int, min_pause: float = 0.25, window: float = 3.0
+    samples: np.ndarray, sr: int, min_pause: float = 0.25, window: float = 2.0
 ) -> list[Candidate]:
     """Every pause of at least `min_pause` s between speech regions, in time order, scored."""
-    regions = speech_regions(samples, sr, min_pause=min_pause)
+    features = frame_features(samples, sr)
+    regions = regions_from_activity(features.speech, min_pause=min_pause)
     gaps = [(end, start) for (_, end), (start, _) in pairwise(regions)]
     times = [(a + b) / 2 for a, b in gaps]
-    scores = voice_change_scores(samples, sr, times, window=window)
+    scores = scores_from_llr(two_voice_llr(features), features, times, window)
     return [
         Candidate(time=t, pause_length=b - a, change_score=float(s))
         for t, (a, b), s in zip(times, gaps, scores, strict=True)
@@ -206,37 +241,58 @@ def best_turn_boundaries(
 ) -> list[float]:
     """Times of `n_boundaries` candidates, in time order, maximising total evidence.
 
-    Each candidate's evidence is its change score standardised within the episode
-    (ΔBIC scales differ between recordings). With `expected_times` (one per boundary,
-    e.g. from text length), boundary k also pays -½((t - expected_k) / tolerance)².
-    Dynamic programming keeps the choice monotonic: boundary k+1 comes after boundary k.
-    Returns fewer times only when there are fewer candidates than boundaries.
+    A candidate's evidence is its change score standardised within the episode. With
+    `expected_times` (one per boundary, e.g. from text length), boundary k also pays
+    ½((t - expected_k) / tolerance)². Dynamic programming keeps the choice monotonic:
+    boundary k+1 comes after boundary k. Fewer times only if there are fewer candidates.
     """
     ordered = sorted(candidates, key=lambda c: c.time)
     m, n = len(ordered), min(n_boundaries, len(ordered))
-    if n <= 0:
-        return []
     if expected_times is not None and len(expected_times) != n_boundaries:
         raise ValueError("expected_times needs one time per boundary")
+    if n <= 0:
+        return []
     times = np.array([c.time for c in ordered])
     scores = np.array([c.change_score for c in ordered])
-    evidence = (scores - scores.mean()) / (scores.std() + 1e-9)
-    gain = np.tile(evidence, (n, 1))  # gain[k, i]: candidate i as boundary k
+    gain = np.tile((scores - scores.mean()) / (scores.std() + 1e-9), (n, 1))  # [boundary, cand]
     if expected_times is not None:
-        expected = np.asarray(expected_times[:n], dtype=float)[:, None]
+        expected = np.asarray(expected_times, dtype=float)[:n, None]
         gain -= 0.5 * ((times[None, :] - expected) / tolerance) ** 2
-    total = np.full((n, m), -np.inf)
+    total = np.full((n, m), -np.inf)  # best sum with boundary k at candidate i
     back = np.zeros((n, m), dtype=int)
     total[0] = gain[0]
     for k in range(1, n):
-        # Best previous boundary strictly before i: running argmax over total[k-1][:i].
-        prev_best = np.maximum.accumulate(total[k - 1])
-        prev_arg = np.zeros(m, dtype=int)
-        for i in range(1, m):
-            prev_arg[i] = i if total[k - 1][i] >= prev_best[i - 1] else prev_arg[i - 1]
-        total[k, 1:] = gain[k, 1:] + prev_best[:-1]
-        back[k, 1:] = prev_arg[:-1]
+        best_before, arg_before = -np.inf, 0
+        for i in range(k, m):
+            if total[k - 1, i - 1] > best_before:
+                best_before, arg_before = total[k - 1, i - 1], i - 1
+            total[k, i], back[k, i] = gain[k, i] + best_before, arg_before
     chosen = [int(np.argmax(total[n - 1]))]
     for k in range(n - 1, 0, -1):
         chosen.append(int(back[k, chosen[-1]]))
     return [float(times[i]) for i in reversed(chosen)]
+
+
+def turn_voice_scores(
+    samples: np.ndarray, sr: int, turns: Sequence[tuple[float, float]]
+) -> np.ndarray:
+    """Per (start, end) turn, the mean two-voice LLR of its speech (0 if it has none).
+
+    Turns spoken by one person share a sign; the transcript's alternation (A, B, A, ...)
+    should therefore show up as alternating signs.
+    """
+    features = frame_features(samples, sr)
+    llr, times = two_voice_llr(features), features.times
+    out = np.zeros(len(turns))
+    for i, (start, end) in enumerate(turns):
+        inside = features.speech & (times >= start) & (times < end)
+        out[i] = float(llr[inside].mean()) if inside.any() else 0.0
+    return out
+
+
+def alternation_agreement(turn_scores: Sequence[float]) -> float:
+    """Share of consecutive turn pairs whose voices differ (opposite LLR signs); 1.0 = A,B,A,B."""
+    signs = np.sign(np.asarray(turn_scores, dtype=float))
+    if len(signs) < 2:
+        return 1.0
+    return float(np.mean(signs[1:] * signs[:-1] < 0))
