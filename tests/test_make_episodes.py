@@ -16,9 +16,12 @@ from samples.make_episodes import (
     as_one_sentence,
     build,
     decode,
+    highpassed,
+    read_tsv,
     realspeech_dir,
     schedule,
     seed_fi_rows,
+    translations,
 )
 
 needs_realspeech = pytest.mark.skipif(
@@ -60,6 +63,7 @@ def check_consistent(truth_path: Path) -> dict:
         assert a["end"] < b["start"], f"sentences {a['index']} and {b['index']} overlap"
     audio = decode(truth_path.parent / truth["audio"])
     assert abs(len(audio) / RATE - truth["duration"]) < 0.1
+    audio = highpassed(audio)  # the speech band: some clips thump or hum below 120 Hz
     for a, b in pairwise(sentences):
         gap = rms(audio, a["end"] + 0.05, b["start"] - 0.05)
         assert rms(audio, a["start"], a["end"]) > 4 * gap, f"sentence {a['index']} vs its gap"
@@ -100,6 +104,34 @@ def test_real_fi_truth_is_consistent(real_fi: Path) -> None:
     assert len(truth["turns"]) >= 2
     assert truth["turns"][0]["speaker"] != truth["turns"][1]["speaker"]
     check_transcript(truth, real_fi.parent / "transcript.txt")
+
+
+def test_synthetic_fi_speaks_finnish_under_the_swedish_text(tmp_path: Path) -> None:
+    truth = check_consistent(build("synthetic-fi", tmp_path, limit_seconds=15))
+    assert (truth["audio_language"], truth["text_language"]) == ("fi", "sv")
+    seed = read_reference(Path(__file__).parents[1] / "samples" / "seed-sv.txt").sentences
+    assert [s["text"] for s in truth["sentences"]] == [s.text for s in seed][
+        : len(truth["sentences"])
+    ]
+    check_transcript(truth, tmp_path / "transcript.txt")
+
+
+@needs_realspeech
+def test_real_fi_sv_is_real_fi_with_swedish_text(real_fi: Path, tmp_path: Path) -> None:
+    truth = load(build("real-fi-sv", tmp_path, limit_seconds=25))
+    finnish = load(real_fi)
+    assert (truth["audio_language"], truth["text_language"]) == ("fi", "sv")
+    timing = [(s["start"], s["end"], s["turn"]) for s in truth["sentences"]]
+    assert timing == [(s["start"], s["end"], s["turn"]) for s in finnish["sentences"]]
+    assert (tmp_path / "episode.mp3").read_bytes() == (real_fi.parent / "episode.mp3").read_bytes()
+    check_transcript(truth, tmp_path / "transcript.txt")
+
+
+@needs_realspeech
+def test_swedish_translation_covers_every_finnish_clip() -> None:
+    clips = read_tsv(realspeech_dir() / "fi" / "transcripts.tsv")
+    swedish = translations(clips)  # raises on a missing clip or a changed prompt
+    assert all(sv.strip() for sv in swedish)
 
 
 def test_seed_fi_covers_every_seed_sentence() -> None:
