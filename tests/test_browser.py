@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,8 +18,9 @@ from typing import Any
 import jsonschema
 import pytest
 import srt
-from episode_pages import UNSURE_SENTENCE, sample_cues, write_episode
+from episode_pages import SAMPLE_DIR, UNSURE_SENTENCE, sample_cues, write_episode
 
+from pipeline.preview import find_inputs, write_preview
 from pipeline.records import Cue
 from pipeline.writers import TRANSCRIPT_JSON_SCHEMA
 
@@ -142,6 +144,17 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Cue], Path]:
     return cues, write_episode(folder, cues, title="Kunddelaktighet (sample)")
 
 
+@pytest.fixture(scope="module")
+def aligned_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The page for what `podalign align samples/sample-sv` wrote, in a copy of the folder."""
+    if not (SAMPLE_DIR / "episode.vtt").is_file():
+        pytest.skip("samples/sample-sv/episode.vtt is missing: run podalign align on it first")
+    folder = tmp_path_factory.mktemp("aligned")
+    for suffix in (".mp3", ".vtt", ".srt", ".json"):
+        shutil.copyfile(SAMPLE_DIR / f"episode{suffix}", folder / f"episode{suffix}")
+    return write_preview(find_inputs([folder]))
+
+
 # --- the cue list --------------------------------------------------------------------------
 
 
@@ -197,12 +210,17 @@ def test_edge_case_cues_in_the_browser_equal_podalign_cues(
     assert opened.errors == []
 
 
+@pytest.mark.parametrize("run", ["sample", "aligned_sample"])
 def test_sample_srt_and_json_agree_with_the_browser_cues(
-    sample: tuple[list[Cue], Path], open_page: Any
+    run: str, request: pytest.FixtureRequest, open_page: Any
 ) -> None:
     """The three files of one run describe the same cues, each read by its own parser."""
-    _, html_path = sample
-    seen = browser_cues(open_page(html_path))
+    made = request.getfixturevalue(run)
+    html_path = made[1] if isinstance(made, tuple) else made
+    opened = open_page(html_path)
+    seen = browser_cues(opened)
+    assert seen, "the browser found no cues"
+    assert opened.page.locator("#transcript li").count() == len(seen)
     folder = html_path.parent
     subs = list(srt.parse((folder / "episode.srt").read_text(encoding="utf-8")))
     assert [(round(s.start.total_seconds() * 1000), round(s.end.total_seconds() * 1000))
