@@ -18,8 +18,6 @@ import json
 import os
 import random
 import subprocess
-import tempfile
-import wave
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -40,9 +38,8 @@ SEED_FI = HERE / "seed_fi.tsv"
 REAL_FI_SV = HERE / "realspeech_fi_sv.tsv"
 SENTENCE_PAUSE = (0.3, 0.8)  # seconds of silence between sentences of one turn
 TURN_PAUSE = (0.9, 1.5)  # ... and between turns
-# bitexact and no metadata: the same samples always give the same bytes.
-MP3 = ("-c:a", "libmp3lame", "-b:a", "64k", "-map_metadata", "-1", "-fflags", "+bitexact")
-KINDS = ("synthetic-sv", "synthetic-fi", "real-sv", "real-fi", "real-fi-sv")
+# bitexact: the same samples always give the same bytes.
+MP3 = ("-c:a", "libmp3lame", "-b:a", "64k", "-fflags", "+bitexact")
 
 
 def realspeech_dir() -> Path:
@@ -75,20 +72,22 @@ class Plan:
 # --- audio ---------------------------------------------------------------------------
 
 
-def decode(path: Path) -> np.ndarray:
-    """Any audio file as mono float32 samples at RATE, via ffmpeg."""
-    cmd = ["ffmpeg", "-v", "error", "-i", str(path), *f"-ac 1 -ar {RATE} -f f32le -".split()]
-    raw = subprocess.run(cmd, capture_output=True, check=True).stdout
+def ffmpeg(args: list[str], data: bytes | None = None) -> bytes:
+    cmd = ["ffmpeg", "-v", "error", *args]
+    return subprocess.run(cmd, input=data, capture_output=True, check=True).stdout
+
+
+def decode(source: Path | bytes) -> np.ndarray:
+    """An audio file (or its bytes) as mono float32 samples at RATE."""
+    name, data = ("-", source) if isinstance(source, bytes) else (str(source), None)
+    raw = ffmpeg(["-i", name, "-ac", "1", "-ar", str(RATE), "-f", "f32le", "-"], data)
     return np.frombuffer(raw, dtype=np.float32).copy()
 
 
 def espeak(voice: str, text: str) -> np.ndarray:
-    with tempfile.TemporaryDirectory() as tmp:
-        wav = Path(tmp) / "s.wav"
-        # Text on stdin so a leading "-" or quote is never taken for an option.
-        cmd = ["espeak-ng", "-v", voice, "-s", "160", "-w", str(wav), "--stdin"]
-        subprocess.run(cmd, input=text.encode(), check=True)
-        return decode(wav)
+    # Text on stdin so that a leading "-" or quote is never taken for an option.
+    cmd = ["espeak-ng", "-v", voice, "-s", "160", "--stdout", "--stdin"]
+    return decode(subprocess.run(cmd, input=text.encode(), capture_output=True, check=True).stdout)
 
 
 def frame_db(x: np.ndarray) -> np.ndarray:
@@ -156,16 +155,12 @@ def pink_noise(n: int, dbfs: float, rng: np.random.Generator) -> np.ndarray:
 
 
 def write_mp3(x: np.ndarray, path: Path) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        wav = Path(tmp) / "episode.wav"
-        with wave.open(str(wav), "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(RATE)
-            w.writeframes((np.clip(x, -1, 1) * 32767).astype("<i2").tobytes())
-        part = Path(tmp) / "episode.mp3"
-        subprocess.run(["ffmpeg", "-v", "error", "-i", str(wav), *MP3, str(part)], check=True)
-        write_atomic(path, part.read_bytes())
+    pcm = (np.clip(x, -1, 1) * 32767).astype("<i2").tobytes()
+    # To a file, not a pipe: only a seekable output gets the LAME header whose encoder delay
+    # lets decoders restore the exact timing (through a pipe, everything shifts by ~70 ms).
+    part = path.with_name(f".{path.name}.part.mp3")
+    ffmpeg(["-y", "-f", "s16le", "-ar", str(RATE), "-ac", "1", "-i", "-", *MP3, str(part)], pcm)
+    os.replace(part, path)
 
 
 # --- assembly --------------------------------------------------------------------------
@@ -230,7 +225,7 @@ def turn_spans(truth: list[dict]) -> list[dict]:
 def build(kind: str, out: Path, limit_seconds: float | None = None) -> Path:
     """Write episode.mp3, transcript.txt and truth.json for `kind` into `out`; truth's path."""
     if kind not in PLANNERS:
-        raise ValueError(f"unknown kind {kind!r}; choose from {', '.join(KINDS)}")
+        raise ValueError(f"unknown kind {kind!r}; choose from {', '.join(PLANNERS)}")
     plan = PLANNERS[kind]()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -357,13 +352,10 @@ def plan_real(audio_language: str, text_language: str) -> Plan:
 def translations(clips: list[dict[str, str]]) -> list[str]:
     """Our Swedish for each Finnish clip, checked against the clip prompts to catch drift."""
     rows = {r["path"]: r for r in read_tsv(REAL_FI_SV)}
-    out = []
-    for clip in clips:
-        row = rows.get(clip["path"])
-        if row is None or row["fi"] != clip["sentence"]:
-            raise ValueError(f"{REAL_FI_SV.name} lacks or differs for {clip['path']}")
-        out.append(row["sv"])
-    return out
+    stale = [c["path"] for c in clips if rows.get(c["path"], {}).get("fi") != c["sentence"]]
+    if stale:
+        raise ValueError(f"{REAL_FI_SV.name} lacks or differs from the prompts of {stale}")
+    return [rows[c["path"]]["sv"] for c in clips]
 
 
 PLANNERS: dict[str, Callable[[], Plan]] = {
@@ -377,7 +369,7 @@ PLANNERS: dict[str, Callable[[], Plan]] = {
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m samples.make_episodes", description=__doc__)
-    parser.add_argument("kind", choices=KINDS)
+    parser.add_argument("kind", choices=list(PLANNERS))
     parser.add_argument("--out", type=Path, required=True)
     limit_help = "stop after the sentence that crosses this many seconds"
     parser.add_argument("--limit-seconds", type=float, default=None, help=limit_help)
