@@ -188,9 +188,8 @@ def assemble(plan: Plan, limit_seconds: float | None) -> tuple[np.ndarray, list[
         x = line.load()
         onset, offset = speech_bounds(x)
         if line.trim:  # keep 50 ms either side so the synthetic onsets stay soft
-            margin = FRAME * 5
-            x = x[max(0, onset - margin) : offset + margin]
-            onset, offset = speech_bounds(x)
+            cut = max(0, onset - 5 * FRAME)
+            x, onset, offset = x[cut : offset + 5 * FRAME], onset - cut, offset - cut
         parts.append(levelled(x, onset, offset))
         start, end = (cursor + onset) / RATE, (cursor + offset) / RATE
         said = {"index": i, "turn": line.turn, "speaker": line.speaker, "text": line.text}
