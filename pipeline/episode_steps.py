@@ -1,0 +1,113 @@
+"""One batch episode's steps around the aligner: fetch its inputs, describe its result."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pipeline
+from pipeline.errors import PodalignError
+from pipeline.fetch import FetchedAudio, FetchOptions, fetch_audio, file_sha256
+from pipeline.matching import download_linked
+from pipeline.planning import Work
+from pipeline.reports import PublishedEpisode
+
+if TYPE_CHECKING:
+    from pipeline.episode import EpisodeResult
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """An episode whose audio (and any feed-linked transcript) is on local disk."""
+
+    work: Work
+    audio: FetchedAudio
+    transcript: Path | None
+    transcript_sha256: str | None
+
+    def discard(self) -> None:
+        """Delete the downloaded audio: the subtitles are what the batch keeps."""
+        self.audio.path.unlink(missing_ok=True)
+
+    def published(self, outputs: dict[str, str], language: str | None) -> PublishedEpisode:
+        entry = self.work.entry
+        return PublishedEpisode(entry.guid or entry.key, entry.title, outputs, language)
+
+
+def fetch_work(work: Work, scratch: Path, options: FetchOptions) -> Fetched:
+    """Fetch work's audio into scratch/downloads and its feed-linked transcript, if any,
+    into scratch/transcripts. The transcript comes first: it is small and may fail."""
+    transcript, sha = work.match.path, work.transcript_sha256
+    if work.match.link is not None:
+        transcript = download_linked(work.match.link, scratch / "transcripts" / work.stem)
+        sha = file_sha256(transcript)
+    audio = fetch_audio(work.url, scratch / "downloads", work.stem, options)
+    return Fetched(work, audio, transcript, sha)
+
+
+def transcript_language(path: Path | None) -> str | None:
+    """Return the language the reference transcript is written in, if it can be told."""
+    if path is None:
+        return None
+    from pipeline.transcript import read_reference
+
+    try:
+        return read_reference(path).language
+    except PodalignError:
+        return None  # the aligner reports a bad transcript itself
+
+
+def build_report(fetched: Fetched, result: EpisodeResult, align_seconds: float) -> dict[str, Any]:
+    """Return the episode's JSON report: where its inputs came from, timings, confidence."""
+    entry, match = fetched.work.entry, fetched.work.match
+    language = transcript_language(fetched.transcript)
+    return {
+        "podalign": pipeline.__version__,
+        "episode": {
+            "guid": entry.guid,
+            "title": entry.title,
+            "published": entry.published,
+            "link": entry.link,
+            "enclosure": fetched.work.url,
+        },
+        "transcript": {
+            "found_by": match.origin,
+            "source": match.ref,
+            "sha256": fetched.transcript_sha256,
+        },
+        "audio": {
+            "sha256": fetched.audio.sha256,
+            "bytes": fetched.audio.size_bytes,
+            "archive_id": fetched.audio.archive_id,
+        },
+        "mode": result.mode,
+        "language": language,
+        "confidence": round(result.confidence, 4),
+        "warnings": list(result.warnings),
+        "timings": {
+            "audio_seconds": round(result.audio_duration, 3),
+            "download_seconds": round(fetched.audio.seconds, 3),
+            "align_seconds": round(align_seconds, 3),
+            "realtime_factor": round(align_seconds / result.audio_duration, 4)
+            if result.audio_duration
+            else None,
+        },
+        "outputs": {fmt: Path(path).name for fmt, path in result.outputs.items()},
+    }
+
+
+def outcome_reason(work: Work, result: EpisodeResult) -> str:
+    """Return the summary's detail for a done episode: how it was aligned, and caveats."""
+    detail = result.mode
+    if work.match.origin == "none":
+        detail += " (no reference transcript found)"
+    else:
+        detail += f", transcript by {work.match.origin}"
+    detail += f", confidence {result.confidence:.2f}"
+    if result.warnings:
+        detail += f", {len(result.warnings)} warning(s)"
+    return detail

@@ -1,0 +1,187 @@
+"""What `podalign batch` and `podalign run` do: run_batch (a whole feed, resumable) and
+run_one (one episode from a URL or a local path). The command line is pipeline.batch."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pipeline.episode_steps import Fetched, build_report
+from pipeline.errors import PodalignError
+from pipeline.feed import FeedEntry, read_feed
+from pipeline.fetch import FetchOptions, fetch_audio, file_sha256
+from pipeline.files import write_atomic
+from pipeline.matching import TranscriptFolder, TranscriptMatch
+from pipeline.names import safe_stem
+from pipeline.planning import Work, plan_entry, settings_hash
+from pipeline.reports import (
+    EpisodeOutcome,
+    PublishedEpisode,
+    summary_json,
+    write_feed_snippet,
+    write_item_snippet,
+    write_report,
+)
+from pipeline.runner import Engine, Timings
+from pipeline.state import BatchLock, DownloadArchive, StateStore, state_dir
+
+if TYPE_CHECKING:
+    from pipeline.episode import AlignOptions, EpisodeResult
+
+log = logging.getLogger(__name__)
+SUMMARY_NAME = "run-summary.json"
+FEED_SNIPPET_NAME = "podcast-transcripts.xml"
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    feed: str
+    out_dir: Path
+    align: AlignOptions
+    transcripts_dir: Path | None = None
+    jobs: int = 1
+    fetch: FetchOptions = field(default_factory=FetchOptions)
+    archive_file: Path | None = None  # yt-dlp download archive; default out/download-archive.txt
+    publish_base_url: str | None = None  # where the subtitle files will be served
+    progress: bool = False
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    outcomes: tuple[EpisodeOutcome, ...]
+    seconds: float
+    timings: Timings
+
+    def count(self, status: str) -> int:
+        return sum(o.status == status for o in self.outcomes)
+
+
+def run_batch(options: BatchOptions) -> BatchSummary:
+    """Process every episode of the feed that is new, changed or failed before.
+
+    Raises PodalignError when the whole run cannot go ahead (feed unreadable, the output
+    folder locked by another batch); a bad episode only becomes a failed outcome.
+    """
+    started = time.monotonic()
+    out_dir = options.out_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with BatchLock(out_dir):
+        sweep_stale_files(out_dir)
+        state = StateStore(out_dir)
+        try:
+            feed = read_feed(options.feed)
+            folder = TranscriptFolder(options.transcripts_dir)
+            archive = DownloadArchive(options.archive_file or out_dir / "download-archive.txt")
+            engine = _engine(options, state, archive)
+            planned = _plan(feed.entries, state, folder, engine.settings, archive.lines(), out_dir)
+            engine.run([p for p in planned if isinstance(p, Work)])
+            outcomes = tuple(
+                engine.outcomes.get(p.entry.key) if isinstance(p, Work) else p for p in planned
+            )
+            publish(out_dir, feed.title, state, options.publish_base_url)
+        finally:
+            state.close()
+    summary = BatchSummary(
+        tuple(o for o in outcomes if o), time.monotonic() - started, engine.timings
+    )
+    figures = {"seconds": round(summary.seconds, 3), **vars(summary.timings)}
+    write_atomic(out_dir / SUMMARY_NAME, summary_json(summary.outcomes, figures))
+    return summary
+
+
+def _engine(options: BatchOptions, state: StateStore, archive: DownloadArchive) -> Engine:
+    align = options.align
+    if align.cache_dir is None:  # a rerun after a transcript edit then skips the ASR
+        align = replace(align, cache_dir=state_dir(options.out_dir) / "cache")
+    return Engine(
+        out_dir=options.out_dir,
+        state=state,
+        archive=archive,
+        align=align,
+        fetch=options.fetch,
+        settings=settings_hash(options.align),
+        jobs=options.jobs,
+        publish_base_url=options.publish_base_url,
+        progress=options.progress,
+    )
+
+
+def _plan(
+    entries: tuple[FeedEntry, ...],
+    state: StateStore,
+    folder: TranscriptFolder,
+    settings: str,
+    archive: frozenset[str],
+    out_dir: Path,
+) -> list[Work | EpisodeOutcome]:
+    planned: list[Work | EpisodeOutcome] = []
+    seen: set[str] = set()
+    for entry in entries:
+        if entry.key in seen:  # feeds do repeat GUIDs; the first item wins
+            planned.append(
+                EpisodeOutcome(entry.key, entry.title, None, "skipped", "duplicate GUID")
+            )
+            continue
+        seen.add(entry.key)
+        planned.append(plan_entry(entry, state, folder, settings, archive, out_dir))
+    return planned
+
+
+def sweep_stale_files(out_dir: Path) -> None:
+    """Remove what a killed run leaves: write_atomic's temporary files and scratch
+    downloads. Safe only under the batch lock: no live writer can own them."""
+    for temp in out_dir.glob(".*.part"):
+        temp.unlink(missing_ok=True)
+    for scratch in ("downloads", "transcripts"):
+        shutil.rmtree(state_dir(out_dir) / scratch, ignore_errors=True)
+
+
+def publish(out_dir: Path, title: str | None, state: StateStore, base_url: str | None) -> None:
+    """(Re)write the <podcast:transcript> snippets of every done episode, so they follow
+    --publish-url when it changes, and the whole feed's snippet file."""
+    episodes = []
+    for known in state.all():
+        if known.status != "done":
+            continue
+        episode = PublishedEpisode(known.key, known.title, known.outputs, known.language)
+        write_item_snippet(out_dir, known.stem, episode, base_url)
+        episodes.append(episode)
+    write_feed_snippet(out_dir / FEED_SNIPPET_NAME, title, episodes, base_url)
+
+
+def run_one(
+    source: str,
+    transcript: Path | None,
+    out_dir: Path,
+    align: AlignOptions,
+    fetch: FetchOptions,
+    name: str | None = None,
+) -> EpisodeResult:
+    """Fetch one episode (URL or local path), align it and write its files into out_dir."""
+    from pipeline.episode import align_episode
+
+    if transcript is not None and not transcript.is_file():
+        raise PodalignError(f"{transcript}: no such transcript file")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with BatchLock(out_dir):
+        sweep_stale_files(out_dir)
+        audio = fetch_audio(source, state_dir(out_dir) / "downloads", None, fetch)
+        try:
+            stem = safe_stem(name or audio.title or Path(audio.path).stem, source)
+            result = align_episode(audio.path, transcript, out_dir / stem, align)
+            given = TranscriptMatch("given", str(transcript), transcript)
+            match = given if transcript else TranscriptMatch("none")
+            entry = FeedEntry(key=source, title=audio.title, enclosure_url=source)
+            work = Work(entry, stem, source, match, None, frozenset())
+            fetched = Fetched(
+                work, audio, transcript, file_sha256(transcript) if transcript else None
+            )
+            write_report(out_dir, stem, build_report(fetched, result, result.seconds))
+        finally:
+            if audio.path.resolve().is_relative_to(state_dir(out_dir).resolve()):  # ours
+                audio.path.unlink(missing_ok=True)
+    return result

@@ -1,0 +1,142 @@
+"""Find each episode's reference transcript: a mapping file, its GUID, its title, or its feed.
+
+Looked for in this order in the transcripts folder:
+1. ``mapping.csv`` (columns ``episode,transcript``) or ``mapping.json`` (``{"episode": file}``),
+   where episode is a GUID or a title and the file is relative to the folder;
+2. a file named by the GUID (as is, when it is a plain file name, or slugged);
+3. a file whose name slugs like the title ("Avsnitt 3: Sömn" finds ``avsnitt-3-somn.txt``);
+and then 4. a ``<podcast:transcript>`` the feed item links, in a format the reader takes.
+No match means subtitles from the ASR alone, which the report and the summary say.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.errors import PodalignError
+from pipeline.feed import FeedEntry, TranscriptLink
+from pipeline.fetch import require_http_url
+from pipeline.files import write_atomic
+from pipeline.names import slugify
+
+TRANSCRIPT_SUFFIXES = (".txt", ".vtt", ".srt")  # what pipeline.transcript reads
+# Linked transcript types the reader takes, best first (plain text keeps speaker labels).
+_LINK_TYPES = {
+    "text/plain": ".txt",
+    "text/vtt": ".vtt",
+    "application/x-subrip": ".srt",
+    "application/srt": ".srt",
+    "text/srt": ".srt",
+}
+_PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,150}$")
+MAX_TRANSCRIPT_BYTES = 10_000_000
+
+
+@dataclass(frozen=True)
+class TranscriptMatch:
+    origin: str  # "mapping" | "guid" | "title" | "feed" | "none"
+    ref: str | None = None  # the local path or URL it came from
+    path: Path | None = None  # a local file to read; None for a feed link until fetched
+    link: TranscriptLink | None = None
+
+
+NO_TRANSCRIPT = TranscriptMatch("none")
+
+
+class TranscriptFolder:
+    """A folder of reference transcripts, indexed once per batch."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self.by_name: dict[str, Path] = {}
+        self.by_slug: dict[str, Path] = {}
+        self.mapping: dict[str, str] = {}
+        if folder is None:
+            return
+        if not folder.is_dir():
+            raise PodalignError(f"{folder}: no such transcripts folder; give --transcripts DIR")
+        for path in sorted(folder.iterdir()):
+            if path.is_file() and path.suffix.lower() in TRANSCRIPT_SUFFIXES:
+                self.by_name.setdefault(path.stem, path)
+                self.by_slug.setdefault(slugify(path.stem, max_length=200), path)
+        self.mapping = read_mapping(folder)
+
+    def match(self, entry: FeedEntry) -> TranscriptMatch:
+        """Return where entry's transcript is, or NO_TRANSCRIPT."""
+        for key in (entry.guid, entry.key, entry.title):
+            if key and key in self.mapping:
+                return self._mapped(self.mapping[key])
+        for key in (entry.guid, entry.key):
+            if key and (found := self._by_identifier(key)):
+                return TranscriptMatch("guid", str(found), found)
+        if entry.title and (found := self.by_slug.get(slugify(entry.title, max_length=200))):
+            return TranscriptMatch("title", str(found), found)
+        if link := best_link(entry.transcripts):
+            return TranscriptMatch("feed", link.url, None, link)
+        return NO_TRANSCRIPT
+
+    def _by_identifier(self, identifier: str) -> Path | None:
+        if _PLAIN_NAME.match(identifier) and (found := self.by_name.get(identifier)):
+            return found
+        slug = slugify(identifier, max_length=200)
+        return self.by_slug.get(slug) if slug else None
+
+    def _mapped(self, name: str) -> TranscriptMatch:
+        assert self.folder is not None
+        path = (self.folder / name).resolve()
+        if not path.is_relative_to(self.folder.resolve()) or not path.is_file():
+            raise PodalignError(
+                f"{self.folder}/mapping: {name!r} is not a file in the transcripts folder"
+            )
+        return TranscriptMatch("mapping", str(path), path)
+
+
+def read_mapping(folder: Path) -> dict[str, str]:
+    """Return {GUID or title: transcript file name} from mapping.csv or mapping.json, if any."""
+    csv_path, json_path = folder / "mapping.csv", folder / "mapping.json"
+    if json_path.is_file():
+        try:
+            data = json.loads(json_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as err:
+            raise PodalignError(f"{json_path}: not valid JSON ({err})") from None
+        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+            raise PodalignError(f'{json_path}: expected {{"episode GUID or title": "file"}}')
+        return {str(k): v for k, v in data.items()}
+    if csv_path.is_file():
+        with csv_path.open(newline="", encoding="utf-8-sig") as fh:
+            rows = list(csv.DictReader(fh))
+        if rows and not {"episode", "transcript"} <= set(rows[0]):
+            raise PodalignError(f"{csv_path}: needs the columns episode,transcript")
+        return {r["episode"].strip(): r["transcript"].strip() for r in rows if r.get("episode")}
+    return {}
+
+
+def best_link(links: tuple[TranscriptLink, ...]) -> TranscriptLink | None:
+    """Return the linked transcript the reader takes best (plain text, then VTT, then SRT)."""
+    order = list(_LINK_TYPES)
+    usable = [link for link in links if (link.type or "").lower() in _LINK_TYPES]
+    return min(usable, key=lambda link: order.index((link.type or "").lower()), default=None)
+
+
+def download_linked(link: TranscriptLink, dest: Path, timeout_seconds: float = 60.0) -> Path:
+    """Download a feed-linked transcript to dest (its suffix set by its type); return the path."""
+    url = require_http_url(link.url, "transcript link")
+    target = dest.with_suffix(_LINK_TYPES[(link.type or "").lower()])
+    request = urllib.request.Request(url, headers={"User-Agent": "podalign"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_seconds) as response:
+            data = response.read(MAX_TRANSCRIPT_BYTES + 1)
+    except urllib.error.HTTPError as err:
+        raise PodalignError(f"transcript {url}: HTTP {err.code} {err.reason}") from None
+    except (urllib.error.URLError, OSError) as err:
+        raise PodalignError(f"transcript {url}: {getattr(err, 'reason', err)}") from None
+    if len(data) > MAX_TRANSCRIPT_BYTES:
+        raise PodalignError(f"transcript {url}: larger than {MAX_TRANSCRIPT_BYTES} bytes")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return write_atomic(target, data)
