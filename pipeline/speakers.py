@@ -238,10 +238,13 @@ def best_turn_boundaries(
     n_boundaries: int,
     expected_times: Sequence[float] | None = None,
     tolerance: float = 5.0,
+    peak_radius: float = 1.0,
 ) -> list[float]:
     """Times of `n_boundaries` candidates, in time order, maximising total evidence.
 
-    A candidate's evidence is its change score standardised within the episode. With
+    A candidate's evidence is its change score standardised within the episode, halved
+    where another candidate within `peak_radius` s scores higher: a real change also
+    raises the scores of pauses just beside it, whose windows reach across it. With
     `expected_times` (one per boundary, e.g. from text length), boundary k also pays
     ½((t - expected_k) / tolerance)². Dynamic programming keeps the choice monotonic:
     boundary k+1 comes after boundary k. Fewer times only if there are fewer candidates.
@@ -254,6 +257,9 @@ def best_turn_boundaries(
         return []
     times = np.array([c.time for c in ordered])
     scores = np.array([c.change_score for c in ordered])
+    near = np.abs(times[:, None] - times[None, :]) <= peak_radius
+    outscored = (near & (scores[None, :] > scores[:, None])).any(axis=1)
+    scores = np.where(outscored, 0.5 * scores, scores)
     gain = np.tile((scores - scores.mean()) / (scores.std() + 1e-9), (n, 1))  # [boundary, cand]
     if expected_times is not None:
         expected = np.asarray(expected_times, dtype=float)[:n, None]
