@@ -23,6 +23,7 @@ N_MELS = 40
 N_MFCC = 13
 BLOCK_FRAMES = 6000  # frames per FFT block: bounds memory on hour-long episodes
 MIN_SIDE_FRAMES = 30  # 0.3 s of speech each side, else a change score of 0
+WINDOW = 1.0  # seconds of speech each side that a change score compares
 
 
 @dataclass(frozen=True)
@@ -195,12 +196,20 @@ def two_voice_llr(features: Features, iterations: int = 10) -> np.ndarray:
 def scores_from_llr(
     llr: np.ndarray, features: Features, candidates: Sequence[float], window: float
 ) -> np.ndarray:
-    """Per candidate, how far apart the two sides' mean voice LLR is, squashed to 0..2."""
-    times, speech = features.times, features.speech
+    """Per candidate, how far apart the mean voice LLR of the `window` s of speech nearest
+    on each side is, squashed to 0..2.
+
+    Counting seconds of speech rather than of clock time keeps a long pause from
+    leaving one side without frames.
+    """
+    speech_at = np.flatnonzero(features.speech)
+    speech_times = features.times[speech_at]
+    n_side = max(MIN_SIDE_FRAMES, round(window / HOP_SECONDS))
     scores = np.zeros(len(candidates))
     for i, t in enumerate(candidates):
-        left = llr[speech & (times >= t - window) & (times < t)]
-        right = llr[speech & (times > t) & (times <= t + window)]
+        split = int(np.searchsorted(speech_times, t))
+        left = llr[speech_at[max(0, split - n_side) : split]]
+        right = llr[speech_at[split : split + n_side]]
         if len(left) >= MIN_SIDE_FRAMES and len(right) >= MIN_SIDE_FRAMES:
             # tanh caps the influence of one very confident side; scale 4 nats ≈ "sure".
             scores[i] = abs(np.tanh(left.mean() / 4.0) - np.tanh(right.mean() / 4.0))
@@ -208,18 +217,19 @@ def scores_from_llr(
 
 
 def voice_change_scores(
-    samples: np.ndarray, sr: int, candidates: Sequence[float], window: float = 2.0
+    samples: np.ndarray, sr: int, candidates: Sequence[float], window: float = WINDOW
 ) -> np.ndarray:
-    """Per candidate time, 0..2: how differently the speech within `window` s each side sounds.
+    """Per candidate time, 0..2: how differently the nearest `window` s of speech on
+    each side sounds (higher = more likely another voice).
 
-    0 where either side has under 0.3 s of speech (start/end of file, long silences).
+    0 where either side has under 0.3 s of speech at all (the start and end of the file).
     """
     features = frame_features(samples, sr)
     return scores_from_llr(two_voice_llr(features), features, candidates, window)
 
 
 def turn_boundary_candidates(
-    samples: np.ndarray, sr: int, min_pause: float = 0.25, window: float = 2.0
+    samples: np.ndarray, sr: int, min_pause: float = 0.25, window: float = WINDOW
 ) -> list[Candidate]:
     """Every pause of at least `min_pause` s between speech regions, in time order, scored."""
     features = frame_features(samples, sr)
