@@ -104,7 +104,9 @@ def speech_from_energy(energy: np.ndarray) -> np.ndarray:
     # never sits more than 30 dB below the loud level.
     threshold = max(floor + 0.35 * (loud - floor), loud - 30.0)
     # Smoothing over 50 ms keeps one quiet frame inside a word from splitting it.
-    return np.convolve(energy, np.ones(5) / 5, mode="same") > threshold
+    # Edge padding: zero padding would read as 0 dB, i.e. loud, at both ends.
+    smoothed = np.convolve(np.pad(energy, 2, mode="edge"), np.ones(5) / 5, mode="valid")
+    return smoothed > threshold
 
 
 def speech_activity(samples: np.ndarray, sr: int) -> np.ndarray:
