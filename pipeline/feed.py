@@ -95,10 +95,10 @@ def parse_feed(data: bytes, source: str) -> Feed:
     parsed = feedparser.parse(data)
     problem = parsed.get("bozo_exception")
     if isinstance(problem, xml.sax.SAXParseException):
+        line, column = _error_position(data, problem)
         raise PodalignError(
-            f"{source}: malformed feed XML at line {problem.getLineNumber()}, column "
-            f"{problem.getColumnNumber()} ({problem.getMessage()}); check the URL or ask the "
-            "feed's publisher to fix it"
+            f"{source}: malformed feed XML at line {line}, column {column} "
+            f"({problem.getMessage()}); check the URL or ask the feed's publisher to fix it"
         )
     if not parsed.get("version") and not parsed.entries:
         raise PodalignError(f"{source}: not an RSS or Atom feed; give the podcast's feed URL")
@@ -191,6 +191,16 @@ def _links_in(item: ET.Element) -> list[TranscriptLink]:
 
 def _local(el: ET.Element) -> str:
     return el.tag.rsplit("}", 1)[-1]
+
+
+def _error_position(data: bytes, problem: xml.sax.SAXParseException) -> tuple[int, int]:
+    """Return where the XML error is in data itself: feedparser may prepend an XML
+    declaration before parsing, which shifts the line it reports."""
+    try:
+        ET.fromstring(data)
+    except ET.ParseError as err:
+        return err.position
+    return problem.getLineNumber(), problem.getColumnNumber()
 
 
 def _download_feed(url: str, timeout_seconds: float) -> bytes:
