@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import SpokenEpisode
 from loopback import FeedItem, LoopbackServer, Route, rss_feed
+from spoken import SpokenEpisode
 
 from pipeline.batch import EXIT_ERROR, EXIT_OK, add_commands
 from pipeline.feed import read_feed

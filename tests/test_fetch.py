@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import SpokenEpisode
 from loopback import LoopbackServer, Route
+from spoken import SpokenEpisode
 
 from pipeline.errors import PodalignError
 from pipeline.fetch import FetchOptions, InArchive, fetch_audio, file_sha256, require_http_url
