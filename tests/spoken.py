@@ -41,6 +41,7 @@ class SpokenEpisode:
 def speak_episode(name: str, lines: list[tuple[str, str]], out_dir: Path) -> SpokenEpisode:
     """Write name.mp3 (espeak-ng Swedish, a voice per speaker) and name.txt into out_dir."""
     voices = {"Anna": "sv+f3", "Erik": "sv+m3"}
+    out_dir.mkdir(parents=True, exist_ok=True)
     wavs = []
     for index, (speaker, text) in enumerate(lines):
         wav = out_dir / f"{name}-{index}.wav"
