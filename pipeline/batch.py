@@ -4,7 +4,7 @@
     podalign batch FEED --transcripts DIR --out DIR [--jobs N]
 
 Exit codes: 0 all went well, 1 nothing could run (bad feed, locked folder, bad input),
-3 the batch ran but some episodes failed (the summary says which and why).
+3 the batch ran but some episodes failed (the summary says which and why), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pipeline.errors import PodalignError
 from pipeline.fetch import DEFAULT_MAX_BYTES, FetchOptions
 
 log = logging.getLogger(__name__)
-EXIT_OK, EXIT_ERROR, EXIT_SOME_FAILED = 0, 1, 3
+EXIT_OK, EXIT_ERROR, EXIT_SOME_FAILED, EXIT_INTERRUPTED = 0, 1, 3, 130
 
 
 def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -115,6 +115,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     except PodalignError as err:
         print(f"podalign: error: {err}", file=sys.stderr)
         return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("podalign: interrupted; run the same command again to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
     print(summary_table(summary.outcomes, summary.seconds))
     return EXIT_SOME_FAILED if summary.count("failed") else EXIT_OK
 

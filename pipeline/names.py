@@ -41,3 +41,16 @@ def safe_stem(title: str | None, fallback: str) -> str:
     if not slug or slug in _RESERVED:
         slug = f"episode-{short_hash(fallback)}" if not slug else f"{slug}-{short_hash(fallback)}"
     return slug
+
+
+def printable(text: str) -> str:
+    """Return text fit for a terminal line: control and format characters (ANSI escapes,
+    bidi overrides, newlines) from a feed dropped or turned into spaces."""
+    cleaned = "".join(
+        " " if c in "\t\r\n" else c for c in text if c in "\t\r\n" or not _is_control(c)
+    )
+    return " ".join(cleaned.split())
+
+
+def _is_control(char: str) -> bool:
+    return unicodedata.category(char)[0] == "C"

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.files import write_atomic
+from pipeline.names import printable
 
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
 ET.register_namespace("podcast", PODCAST_NS)
@@ -117,7 +118,7 @@ def _write_if_changed(path: Path, text: str) -> Path:
 def summary_table(outcomes: Sequence[EpisodeOutcome], seconds: float) -> str:
     """Return the run summary: one row per episode, then the totals."""
     rows = [("STATUS", "EPISODE", "DETAIL")]
-    rows += [(o.status, _clip(o.title or o.key, 44), o.reason) for o in outcomes]
+    rows += [(o.status, _clip(o.title or o.key, 44), printable(o.reason)) for o in outcomes]
     widths = [max(len(row[i]) for row in rows) for i in range(2)]
     lines = [f"{s:<{widths[0]}}  {t:<{widths[1]}}  {d}".rstrip() for s, t, d in rows]
     counts = Counter(o.status for o in outcomes)
@@ -139,5 +140,5 @@ def summary_json(outcomes: Sequence[EpisodeOutcome], figures: dict[str, float]) 
 
 
 def _clip(text: str, width: int) -> str:
-    text = " ".join(text.split())  # a title with newlines must not break the table
+    text = printable(text)  # a title with newlines or escapes must not break the table
     return text if len(text) <= width else text[: width - 1] + "…"

@@ -26,6 +26,7 @@ from tqdm import tqdm
 from pipeline.episode_steps import Fetched, build_report, fetch_work, outcome_reason
 from pipeline.errors import PodalignError
 from pipeline.fetch import FetchOptions, InArchive
+from pipeline.names import printable
 from pipeline.planning import Work
 from pipeline.reports import EpisodeOutcome, write_item_snippet, write_report
 from pipeline.state import DownloadArchive, StateStore, state_dir
@@ -155,7 +156,10 @@ class Engine:
         if done.result is None:
             self._finish(work, "failed", done.error or "alignment failed", bar)
         else:
-            self._record_done(fetched, done, bar)
+            try:
+                self._record_done(fetched, done, bar)
+            except OSError as err:  # disk full, permissions: this episode fails, not the run
+                self._finish(work, "failed", f"cannot write its outputs: {err}", bar)
         fetched.discard()
         return False
 
@@ -197,7 +201,7 @@ class Engine:
             entry.key, entry.title, work.stem, status, reason, seconds
         )
         level = logging.WARNING if status == "failed" else logging.INFO
-        log.log(level, "%s: %s: %s", status, entry.title or entry.key, reason)
+        log.log(level, "%s: %s: %s", status, printable(entry.title or entry.key), printable(reason))
         bar.update(1)
 
 

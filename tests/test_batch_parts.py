@@ -179,3 +179,10 @@ def test_summary_table_lists_every_episode_with_reasons() -> None:
     assert "HTTP 404 Not Found" in table[2]
     assert table[3].split()[:2] == ["skipped", "g3"]
     assert table[-1] == "1 done, 1 skipped, 1 failed in 12.3 s"
+
+
+def test_feed_text_is_made_printable_for_the_terminal() -> None:
+    outcome = EpisodeOutcome("g", "Evil\x1b[2J\ntitle\u202e", "s", "failed", "bad\rreason\x07")
+    table = summary_table([outcome], 1.0)
+    assert "\x1b" not in table and "\u202e" not in table and "\x07" not in table
+    assert table.splitlines()[1].split() == ["failed", "Evil[2J", "title", "bad", "reason"]
