@@ -60,7 +60,7 @@ class FeedRuns:
 def feed_runs(
     spoken_episodes: dict[str, SpokenEpisode], tmp_path_factory: pytest.TempPathFactory
 ) -> FeedRuns:
-    """A seven-item feed with four kinds of bad item, processed twice on one folder."""
+    """An eight-item feed with four kinds of bad item, processed twice on one folder."""
     transcripts = tmp_path_factory.mktemp("transcripts")
     halsa, vaccin, kost = (spoken_episodes[n] for n in ("halsa", "vaccin", "kost"))
     (transcripts / "guid-halsa.txt").write_bytes(halsa.transcript.read_bytes())  # by GUID
@@ -81,6 +81,10 @@ def feed_runs(
             FeedItem(TRAVERSAL_TITLE, server.add("m/kost.mp3", Route(audio, "audio/mpeg")),
                      guid="guid-evil"),
             FeedItem("Lokal fil", "file:///etc/passwd", guid="guid-file"),
+            FeedItem("Kost", server.add("m/kost2.mp3", Route(audio, "audio/mpeg")),
+                     guid="guid-linked", transcripts=((server.add("t/kost.txt", Route(
+                         kost.transcript.read_bytes(), "text/plain; charset=utf-8")),
+                         "text/plain"),)),
         ]  # fmt: skip
         feed_url = server.add(
             "feed.xml", Route(rss_feed("Hälsopodden", items), "application/rss+xml")
@@ -105,13 +109,15 @@ def test_batch_finishes_good_episodes_and_gives_reasons_for_bad_ones(feed_runs: 
     outcomes = _outcomes(feed_runs.first)
     assert list(outcomes) == [
         "guid-halsa", "guid-vaccin", "guid-404", "guid-html", "guid-cut", "guid-evil", "guid-file",
+        "guid-linked",
     ]  # fmt: skip
     assert {k for k, (status, _) in outcomes.items() if status == "done"} == {
-        "guid-halsa", "guid-vaccin", "guid-evil",
+        "guid-halsa", "guid-vaccin", "guid-evil", "guid-linked",
     }  # fmt: skip
     assert "transcript by guid" in outcomes["guid-halsa"][1]
     assert "transcript by title" in outcomes["guid-vaccin"][1]
     assert "no reference transcript found" in outcomes["guid-evil"][1]
+    assert "transcript by feed" in outcomes["guid-linked"][1]
     assert outcomes["guid-404"] == (
         "failed",
         f"{feed_runs.base_url}/m/missing.mp3: HTTP 404 Not Found",
@@ -149,28 +155,32 @@ def test_reports_and_feed_snippets(feed_runs: FeedRuns) -> None:
     assert (asr_only["mode"], asr_only["transcript"]["found_by"]) == ("asr-only", "none")
     feed = read_feed(str(out / "podcast-transcripts.xml"))
     links = {e.guid: [t.url for t in e.transcripts] for e in feed.entries}
-    assert set(links) == {"guid-halsa", "guid-vaccin", "guid-evil"}
+    assert set(links) == {"guid-halsa", "guid-vaccin", "guid-evil", "guid-linked"}
     assert "https://cdn.example.org/subs/halsa.vtt" in links["guid-halsa"]
     item = ET.parse(out / "halsa.podcast.xml").getroot()
     assert item.findtext("guid") == "guid-halsa"
     tags = item.findall(f"{{{PODCAST_NS}}}transcript")
     assert {t.get("type") for t in tags} == {"text/vtt", "application/x-subrip", "application/json"}
     summary = json.loads((out / "run-summary.json").read_text())
-    assert summary["counts"] == {"done": 0, "skipped": 3, "failed": 4}  # the second run's
+    assert summary["counts"] == {"done": 0, "skipped": 4, "failed": 4}  # the second run's
+    linked = json.loads((out / "kost.report.json").read_text())["transcript"]
+    assert linked["found_by"] == "feed" and linked["source"].endswith("/t/kost.txt")
 
 
 @pytest.mark.slow
 def test_second_run_does_nothing_new(feed_runs: FeedRuns) -> None:
     second = _outcomes(feed_runs.second)
-    for key in ("guid-halsa", "guid-vaccin", "guid-evil"):
+    for key in ("guid-halsa", "guid-vaccin", "guid-evil", "guid-linked"):
         assert second[key] == ("skipped", "done before, unchanged")
     assert feed_runs.second.count("done") == 0
     assert feed_runs.second.count("failed") == 4  # failures are retried, and fail again
     before, after = feed_runs.server_hits_after_first, feed_runs.server_hits_after_second
-    for path in ("/m/halsa.mp3", "/m/vaccin.mp3", "/m/kost.mp3"):
+    for path in ("/m/halsa.mp3", "/m/vaccin.mp3", "/m/kost.mp3", "/m/kost2.mp3", "/t/kost.txt"):
         assert after[path] == before[path], f"{path} fetched again"
     archive = (feed_runs.out_dir / "download-archive.txt").read_text().split("\n")
-    assert sorted(filter(None, archive)) == ["generic halsa", "generic kost", "generic vaccin"]
+    assert sorted(filter(None, archive)) == [
+        "generic halsa", "generic kost", "generic kost2", "generic vaccin",
+    ]  # fmt: skip
 
 
 def test_malformed_feed_is_a_one_line_error(
@@ -182,6 +192,32 @@ def test_malformed_feed_is_a_one_line_error(
     err = capsys.readouterr().err.strip()
     assert "\n" not in err
     assert err.startswith(f"podalign: error: {url}: malformed feed XML at line 1, column 28")
+
+
+def test_archived_items_and_broken_links_need_no_model(
+    loopback: LoopbackServer, spoken_episodes: dict[str, SpokenEpisode], tmp_path: Path
+) -> None:
+    """yt-dlp's archive convention: a listed item is skipped before its media is fetched."""
+    audio = spoken_episodes["halsa"].audio_bytes
+    items = [
+        FeedItem("I arkivet", loopback.add("halsa.mp3", Route(audio, "audio/mpeg")), guid="a"),
+        FeedItem("Bruten länk", loopback.add("b.mp3", Route(audio, "audio/mpeg")), guid="b",
+                 transcripts=((loopback.url("gone.txt"), "text/plain"),)),
+        FeedItem("Utan ljud", None, guid="c"),
+    ]  # fmt: skip
+    feed = loopback.add("feed.xml", Route(rss_feed("P", items), "application/rss+xml"))
+    archive = tmp_path / "my-archive.txt"
+    archive.write_text("generic halsa\n")
+    options = BatchOptions(feed, tmp_path / "out", _align_options(), archive_file=archive)
+    outcomes = _outcomes(run_batch(options))
+    assert outcomes["a"] == ("skipped", "in the download archive")
+    assert loopback.hits["/halsa.mp3"] == 1  # yt-dlp looked, but never downloaded
+    assert outcomes["b"][0] == "failed" and outcomes["b"][1].endswith(
+        "gone.txt: HTTP 404 Not Found"
+    )
+    assert loopback.hits["/b.mp3"] == 0  # the small transcript is fetched, and fails, first
+    assert outcomes["c"] == ("failed", "the feed item has no audio enclosure")
+    assert archive.read_text() == "generic halsa\n"
 
 
 def test_run_refuses_a_missing_episode_cleanly(
