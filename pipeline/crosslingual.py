@@ -1,0 +1,314 @@
+"""Time a translated reference transcript (e.g. Swedish) onto speech in another language.
+
+The words cannot be matched, so the evidence is structural: sentences start after pauses,
+a sentence's speaking time follows its length in characters (at a rate estimated per
+episode, then per speaker), the ASR ends sentences with punctuation, and the transcript's
+turn changes sit at pauses where the voice changes. The speech is cut into *units* (speech
+regions, split further where the ASR ends a sentence inside one), and a monotonic dynamic
+programme gives every sentence a run of consecutive units. A first pass estimates where the
+turns change; `best_turn_boundaries` picks the voice changes nearest those estimates; a
+second pass aligns again with the turn starts pulled onto those changes.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipeline.records import AlignedSentence, AlignedWord, Alignment, Reference, Transcription
+from pipeline.speakers import Candidate, best_turn_boundaries
+
+LENGTH_SIGMA = 0.35  # spread of log(speaking time / expected) between translated sentences
+PAUSE_WEIGHT = 4.0  # cost saved per second of pause (up to PAUSE_CAP) before a sentence start
+PAUSE_CAP = 1.5
+PUNCT_WEIGHT = 1.0  # ... when the ASR ended a sentence just before the start
+CHANGE_WEIGHT = 1.0  # per standardised change score: gained at turn starts, paid inside turns
+BOUNDARY_WEIGHT = 3.0  # per second between a turn start and its chosen voice change
+MIN_SPAN = 1e-3  # seconds: no sentence is shorter, even when units run out
+
+
+@dataclass(frozen=True)
+class Units:
+    """Consecutive stretches of speech; sentences are made of runs of them."""
+
+    start: np.ndarray  # (m,)
+    end: np.ndarray  # (m,)
+    pause: np.ndarray  # (m,) seconds of silence before each unit (first: its start time)
+    punct: np.ndarray  # (m,) 1.0 where the ASR ended a sentence just before the unit
+    change: np.ndarray  # (m,) standardised voice-change score of the pause before the unit
+
+    @property
+    def cum_speech(self) -> np.ndarray:
+        """cum_speech[j] = seconds of speech in units before j (length m + 1)."""
+        return np.concatenate([[0.0], np.cumsum(self.end - self.start)])
+
+
+def clean_regions(
+    speech: Sequence[tuple[float, float]], asr: Transcription, duration: float
+) -> list[tuple[float, float]]:
+    """Sorted, non-overlapping regions inside [0, duration]; edges without any ASR words
+    dropped (intro music is loud but wordless); the ASR's or the whole file as fallback."""
+    regions = sorted((max(0.0, a), min(duration, b)) for a, b in speech)
+    merged: list[list[float]] = []
+    for a, b in regions:
+        if b - a <= 0:
+            continue
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    words = [(w.start + w.end) / 2 for w in asr.words]
+    if words:  # the ASR heard nothing in a leading/trailing region: not the reference's speech
+        heard = [any(a - 0.3 <= t <= b + 0.3 for t in words) for a, b in merged]
+        while merged and not heard[0]:
+            merged.pop(0), heard.pop(0)
+        while merged and not heard[-1]:
+            merged.pop(), heard.pop()
+    if not merged:  # no usable speech regions: the ASR's segments, else the whole file
+        spans = [(max(0.0, g.start), min(duration, g.end)) for g in asr.segments]
+        merged = [[a, b] for a, b in spans if b > a] or [[0.0, duration]]
+    return [(a, b) for a, b in merged]
+
+
+def sentence_end_splits(asr: Transcription) -> list[float]:
+    """Times between an ASR word that ends a sentence (.?!) and the next word."""
+    words = asr.words
+    return [
+        (w.end + nxt.start) / 2
+        for w, nxt in itertools.pairwise(words)
+        if w.text.strip().endswith((".", "?", "!")) and nxt.start >= w.end
+    ]
+
+
+def build_units(
+    regions: list[tuple[float, float]],
+    splits: list[float],
+    boundaries: Sequence[Candidate],
+    n_sentences: int,
+) -> Units:
+    """Regions cut at the ASR's sentence ends, then halved (longest first) until there is
+    at least one unit per sentence; pauses, punctuation and change scores per unit."""
+    pieces: list[tuple[float, float, float]] = []  # start, end, punct before
+    for a, b in regions:
+        cuts = [t for t in splits if a + 0.2 < t < b - 0.2]
+        edges = [a, *cuts, b]
+        pieces += [(x, y, float(k > 0)) for k, (x, y) in enumerate(itertools.pairwise(edges))]
+    while len(pieces) < n_sentences:  # too few pauses: halve the longest unit
+        k = max(range(len(pieces)), key=lambda i: pieces[i][1] - pieces[i][0])
+        a, b, p = pieces[k]
+        pieces[k : k + 1] = [(a, (a + b) / 2, p), ((a + b) / 2, b, 0.0)]
+    start = np.array([p[0] for p in pieces])
+    end = np.array([p[1] for p in pieces])
+    pause = start - np.concatenate([[0.0], end[:-1]])
+    scores = np.array([c.change_score for c in boundaries]) if boundaries else np.zeros(1)
+    z = (scores - scores.mean()) / (scores.std() + 1e-9)
+    change = np.zeros(len(pieces))
+    for c, zc in zip(boundaries, z, strict=False):
+        k = int(np.searchsorted(start, c.time))  # the unit that starts after this pause
+        if 0 < k < len(pieces) and end[k - 1] - 0.05 <= c.time <= start[k] + 0.05:
+            change[k] = max(change[k], zc) if change[k] else zc
+    punct = np.array([p[2] for p in pieces])
+    return Units(start, end, pause, punct, change)
+
+
+def dp_alignment(
+    units: Units,
+    chars: np.ndarray,
+    rates: np.ndarray,
+    turn_start: np.ndarray,
+    targets: np.ndarray,
+) -> list[int]:
+    """First unit of each sentence minimising the total cost (monotonic, all units used).
+
+    `rates` is chars per second of speech per sentence; `targets` the time each turn-start
+    sentence should start at (NaN: no target).
+    """
+    n, m = len(chars), len(units.start)
+    cum = units.cum_speech
+    expected = np.log(chars / rates)
+    gain = PAUSE_WEIGHT * np.minimum(units.pause, PAUSE_CAP) + PUNCT_WEIGHT * units.punct
+    max_span = min(m, max(12, int(6 * m / n)))
+    total = np.full((n + 1, m + 1), np.inf)  # total[i, j]: sentences < i cover units < j
+    back = np.zeros((n + 1, m + 1), dtype=int)
+    total[0, 0] = 0.0
+    js = np.arange(m + 1)
+    for i in range(n):
+        start_cost = -gain.copy() if i else np.zeros(m)
+        if i and turn_start[i]:
+            start_cost -= CHANGE_WEIGHT * units.change
+            if not np.isnan(targets[i]):
+                gap_mid = units.start - units.pause / 2
+                start_cost += BOUNDARY_WEIGHT * np.minimum(np.abs(gap_mid - targets[i]), 5.0)
+        elif i:
+            start_cost += CHANGE_WEIGHT * np.maximum(units.change, 0.0)
+        for k in range(1, max_span + 1):  # sentence i covers units j .. j+k-1
+            j = js[: m + 1 - k]
+            speech = np.maximum(cum[j + k] - cum[j], MIN_SPAN)
+            cost = ((np.log(speech) - expected[i]) / LENGTH_SIGMA) ** 2 + start_cost[j[:m]]
+            cand = total[i, j] + cost
+            better = cand < total[i + 1, j + k]
+            total[i + 1, j + k] = np.where(better, cand, total[i + 1, j + k])
+            back[i + 1, j + k] = np.where(better, j, back[i + 1, j + k])
+    firsts, j = [], m
+    for i in range(n, 0, -1):
+        j = int(back[i, j])
+        firsts.append(j)
+    return firsts[::-1]
+
+
+def speaker_rates(
+    firsts: list[int], units: Units, chars: np.ndarray, speakers: list[str | None]
+) -> np.ndarray:
+    """Chars per second of speech per sentence, from its speaker's sentences in `firsts`
+    (shrunk towards the episode's rate, so a speaker with little speech stays sensible)."""
+    cum, m = units.cum_speech, len(units.start)
+    ends = [*firsts[1:], m]
+    speech = np.array([cum[b] - cum[a] for a, b in zip(firsts, ends, strict=True)])
+    overall = chars.sum() / max(speech.sum(), MIN_SPAN)
+    out = np.empty(len(chars))
+    for who in set(speakers):
+        mine = np.array([s == who for s in speakers])
+        prior = 30.0  # seconds of speech at the overall rate
+        out[mine] = (chars[mine].sum() + prior * overall) / (speech[mine].sum() + prior)
+    return out
+
+
+def turn_targets(
+    firsts: list[int], units: Units, turn_start: np.ndarray, boundaries: Sequence[Candidate]
+) -> np.ndarray:
+    """Per sentence, the voice change its turn should start at (NaN if none)."""
+    targets = np.full(len(firsts), np.nan)
+    starts = [i for i in range(1, len(firsts)) if turn_start[i]]
+    if not starts or not boundaries:
+        return targets
+    gap_mid = units.start - units.pause / 2
+    expected = [float(gap_mid[firsts[i]]) for i in starts]
+    chosen = best_turn_boundaries(boundaries, len(starts), expected, tolerance=5.0)
+    if len(chosen) == len(starts):
+        targets[starts] = chosen
+    return targets
+
+
+def sentence_confidences(
+    firsts: list[int],
+    units: Units,
+    chars: np.ndarray,
+    rates: np.ndarray,
+    turn_start: np.ndarray,
+    targets: np.ndarray,
+) -> np.ndarray:
+    """0..1 per sentence: mean agreement of start pause, length fit and turn evidence."""
+    cum, m = units.cum_speech, len(units.start)
+    out = np.empty(len(firsts))
+    for i, (a, b) in enumerate(zip(firsts, [*firsts[1:], m], strict=True)):
+        speech = max(cum[b] - cum[a], MIN_SPAN)
+        z = np.log(speech * rates[i] / chars[i]) / (2 * LENGTH_SIGMA)
+        parts = [float(np.exp(-0.5 * z * z))]
+        parts.append(1.0 if i == 0 else min(1.0, units.pause[a] / 0.3))
+        if i and turn_start[i]:
+            off = abs(units.start[a] - units.pause[a] / 2 - targets[i])
+            parts.append(0.3 if np.isnan(off) else float(np.exp(-off)))
+        out[i] = float(np.mean(parts))
+    return out
+
+
+def clock(t: float) -> str:
+    return f"{int(t // 60)}:{int(t % 60):02d}"
+
+
+def low_confidence_warnings(
+    spans: list[tuple[float, float]], conf: np.ndarray, threshold: float = 0.45
+) -> list[str]:
+    """One warning per run of consecutive low-confidence sentences (1-based numbers)."""
+    out, i, n = [], 0, len(conf)
+    while i < n:
+        if conf[i] >= threshold:
+            i += 1
+            continue
+        j = i
+        while j + 1 < n and conf[j + 1] < threshold:
+            j += 1
+        label = f"sentence {i + 1}" if i == j else f"sentences {i + 1}–{j + 1}"
+        out.append(f"{label} ({clock(spans[i][0])}–{clock(spans[j][1])}): low confidence")
+        i = j + 1
+    return out
+
+
+def spread_words(text: str, start: float, end: float, conf: float) -> tuple[AlignedWord, ...]:
+    """The sentence's words over [start, end], each taking time in proportion to its length."""
+    words = text.split() or [text]
+    weights = np.array([len(w) + 1 for w in words], dtype=float)
+    edges = start + (end - start) * np.concatenate([[0.0], np.cumsum(weights) / weights.sum()])
+    return tuple(
+        AlignedWord(w, float(a), float(b), conf)
+        for w, a, b in zip(words, edges[:-1], edges[1:], strict=True)
+    )
+
+
+def align_cross_lingual(
+    reference: Reference,
+    asr: Transcription,
+    speech: Sequence[tuple[float, float]],
+    boundaries: Sequence[Candidate] = (),
+    *,
+    second_view: Transcription | None = None,  # reserved: a same-language ASR pass, unused yet
+) -> Alignment:
+    """Every reference sentence timed onto the speech; see the module docstring."""
+    sentences = reference.sentences
+    duration = max(asr.duration, 0.0)
+    base = Alignment((), duration, "cross-lingual", asr.language, reference.language)
+    if not sentences or duration <= 0:
+        return base
+    n = len(sentences)
+    regions = clean_regions(speech, asr, duration)
+    units = build_units(regions, sentence_end_splits(asr), boundaries, n)
+    chars = np.array([max(len(s.text), 1) for s in sentences], dtype=float)
+    turn_start = np.array(
+        [i > 0 and s.turn != sentences[i - 1].turn for i, s in enumerate(sentences)]
+    )
+    speakers = [s.speaker for s in sentences]
+    no_targets = np.full(n, np.nan)
+    rates = np.full(n, chars.sum() / max(float(units.cum_speech[-1]), MIN_SPAN))
+    firsts = dp_alignment(units, chars, rates, turn_start, no_targets)
+    rates = speaker_rates(firsts, units, chars, speakers)
+    firsts = dp_alignment(units, chars, rates, turn_start, no_targets)
+    targets = turn_targets(firsts, units, turn_start, boundaries)
+    firsts = dp_alignment(units, chars, rates, turn_start, targets)
+    conf = sentence_confidences(firsts, units, chars, rates, turn_start, targets)
+    lasts = [*(f - 1 for f in firsts[1:]), len(units.start) - 1]
+    spans = [
+        (float(units.start[a]), float(units.end[b])) for a, b in zip(firsts, lasts, strict=True)
+    ]
+    out = tuple(
+        AlignedSentence(s.index, s.turn, s.speaker, s.text, spread_words(s.text, a, b, c), c)
+        for s, (a, b), c in zip(sentences, spans, conf.tolist(), strict=True)
+    )
+    warnings = low_confidence_warnings(spans, conf)
+    warnings += evidence_warnings(units, firsts, turn_start, chars, duration)
+    return Alignment(
+        out, duration, "cross-lingual", asr.language, reference.language, tuple(warnings)
+    )
+
+
+def evidence_warnings(
+    units: Units, firsts: list[int], turn_start: np.ndarray, chars: np.ndarray, duration: float
+) -> list[str]:
+    """Whole-episode doubts: turns not at voice changes, a transcript of the wrong length."""
+    out = []
+    starts = [firsts[i] for i in range(1, len(firsts)) if turn_start[i]]
+    if len(starts) >= 3 and units.change.any():
+        agree = float(np.mean(units.change[starts] > 0))
+        if agree < 0.6:
+            out.append(
+                f"the transcript's speaker alternation disagrees with the audio: only "
+                f"{agree:.0%} of its turn changes sit at a voice change"
+            )
+    rate = chars.sum() / max(float(units.cum_speech[-1]), MIN_SPAN)
+    if rate < 6.0:
+        out.append(f"the transcript looks much shorter than the speech ({rate:.1f} chars/s)")
+    elif rate > 30.0:
+        out.append(f"the transcript looks much longer than the speech ({rate:.1f} chars/s)")
+    return out
