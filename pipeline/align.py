@@ -1,0 +1,182 @@
+"""Same-language alignment: reference sentences timed from per-word acoustic timings.
+
+Pure functions over records: the word timings come from `pipeline.forced` (or any other
+source), speech regions from `pipeline.speakers.speech_regions`. Testable without audio.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+
+from pipeline.records import AlignedSentence, AlignedWord, Alignment, Reference, Word
+
+# Whisper's word edges wander by a tenth of a second or two; the speech-region edge
+# (where the energy rises out of the pause) is sharper, so sentence edges snap to it.
+SNAP_SECONDS = 0.35
+# Mean token probability below this: the words were placed, but not heard.
+UNHEARD_PROBABILITY = 0.05
+# Mean token probability at which a sentence counts as fully heard (confidence 1).
+HEARD_PROBABILITY = 0.3
+# Whisper stretches a sentence's first word back over a preceding pause or music, and its
+# last word into the following pause; spoken words are rarely longer than this.
+MAX_EDGE_WORD_SECONDS = 1.2
+
+
+def reference_words(reference: Reference) -> list[tuple[int, str]]:
+    """(sentence index, word) for every word of the reference, in order."""
+    return [(s.index, w) for s in reference.sentences for w in s.text.split()]
+
+
+def align_same_language(
+    reference: Reference,
+    timings: Sequence[Word | None],
+    speech: Sequence[tuple[float, float]],
+    duration: float,
+    *,
+    audio_language: str | None = None,
+) -> Alignment:
+    """Every reference word gets a time; times never go backwards; sentences never overlap."""
+    words = reference_words(reference)
+    if len(timings) != len(words):
+        raise ValueError(f"{len(timings)} timings for {len(words)} reference words")
+    placed = monotonic_words(timings, [w for _, w in words], duration)
+    sentences = []
+    for ref in reference.sentences:
+        own = [p for (index, _), p in zip(words, placed, strict=True) if index == ref.index]
+        confidence = min(1.0, sum(w.confidence for w in own) / len(own) / HEARD_PROBABILITY)
+        own = [_with_times(w, w.start, w.end, confidence) for w in _edges_trimmed(own)]
+        sentences.append(
+            AlignedSentence(ref.index, ref.turn, ref.speaker, ref.text, tuple(own), confidence)
+        )
+    sentences = snapped_to_speech(sentences, speech, duration)
+    return Alignment(
+        tuple(sentences),
+        duration,
+        "same-language",
+        audio_language=audio_language,
+        text_language=reference.language,
+        warnings=tuple(alignment_warnings(sentences, timings, words)),
+    )
+
+
+def monotonic_words(
+    timings: Sequence[Word | None], texts: Sequence[str], duration: float
+) -> list[AlignedWord]:
+    """Aligned words in order: untimed words (the audio ran out) sit at the end, unheard."""
+    out: list[AlignedWord] = []
+    floor = 0.0
+    for timing, text in zip(timings, texts, strict=True):
+        if timing is None:
+            start = end = max(floor, duration)
+            confidence = 0.0
+        else:
+            start = min(max(timing.start, floor), duration)
+            end = min(max(timing.end, start), duration)
+            confidence = max(0.0, min(1.0, timing.probability))
+        out.append(AlignedWord(text, start, end, confidence))
+        floor = start
+    return out
+
+
+def snapped_to_speech(
+    sentences: Sequence[AlignedSentence], speech: Sequence[tuple[float, float]], duration: float
+) -> list[AlignedSentence]:
+    """Move each sentence's first start and last end to the nearest speech edge close by."""
+    starts = sorted(s for s, _ in speech)
+    ends = sorted(e for _, e in speech)
+    out: list[AlignedSentence] = []
+    for i, sentence in enumerate(sentences):
+        floor = out[-1].end if out else 0.0
+        ceiling = sentences[i + 1].words[0].start if i + 1 < len(sentences) else duration
+        words = list(sentence.words)
+        new_start = _nearest(starts, words[0].start, floor, words[0].end)
+        new_end = _nearest(ends, words[-1].end, max(words[-1].start, new_start), ceiling)
+        words[0] = _with_times(words[0], new_start, max(words[0].end, new_start))
+        words[-1] = _with_times(words[-1], min(words[-1].start, new_end), new_end)
+        out.append(_replace_words(sentence, _clamped(words, floor, ceiling)))
+    return out
+
+
+def _edges_trimmed(words: list[AlignedWord]) -> list[AlignedWord]:
+    first, last = words[0], words[-1]
+    limit = MAX_EDGE_WORD_SECONDS
+    words = list(words)
+    if first.end - first.start > limit:
+        words[0] = _with_times(first, first.end - limit, first.end)
+    last = words[-1]
+    if last.end - last.start > limit and len(words) > 1:
+        words[-1] = _with_times(last, last.start, last.start + limit)
+    return words
+
+
+def _nearest(edges: Sequence[float], t: float, low: float, high: float) -> float:
+    """The edge nearest t within SNAP_SECONDS and [low, high], else t itself."""
+    i = bisect.bisect_left(edges, t)
+    near = [
+        e for e in edges[max(0, i - 2) : i + 2] if abs(e - t) <= SNAP_SECONDS and low <= e <= high
+    ]
+    return min(near, key=lambda e: abs(e - t)) if near else t
+
+
+def _clamped(words: list[AlignedWord], floor: float, ceiling: float) -> list[AlignedWord]:
+    out: list[AlignedWord] = []
+    for w in words:
+        start = min(max(w.start, floor, out[-1].start if out else floor), ceiling)
+        out.append(_with_times(w, start, min(max(w.end, start), ceiling)))
+    return out
+
+
+def _with_times(
+    word: AlignedWord, start: float, end: float, confidence: float | None = None
+) -> AlignedWord:
+    return AlignedWord(word.text, start, end, word.confidence if confidence is None else confidence)
+
+
+def _replace_words(sentence: AlignedSentence, words: list[AlignedWord]) -> AlignedSentence:
+    return AlignedSentence(
+        sentence.index, sentence.turn, sentence.speaker, sentence.text, tuple(words),
+        sentence.confidence,
+    )  # fmt: skip
+
+
+def alignment_warnings(
+    sentences: Sequence[AlignedSentence],
+    timings: Sequence[Word | None],
+    words: Sequence[tuple[int, str]],
+) -> list[str]:
+    """Say what was not heard, rather than inventing a timing silently."""
+    warnings = []
+    untimed = sorted({index for (index, _), t in zip(words, timings, strict=True) if t is None})
+    if untimed:
+        warnings.append(
+            f"the audio ended before the transcript: sentences {_ranges(untimed)} "
+            "are placed at the end, unheard"
+        )
+    unheard = [
+        s.index for s in sentences if s.confidence < UNHEARD_PROBABILITY and s.index not in untimed
+    ]
+    if unheard:
+        warnings.append(
+            f"sentences {_ranges(unheard)} were placed but not heard clearly "
+            "(missing from the audio, or said differently); check them"
+        )
+    return warnings
+
+
+def _ranges(indices: Sequence[int]) -> str:
+    """1-based, compact: 3-5, 9."""
+    parts: list[str] = []
+    run = [indices[0]]
+    for i in indices[1:]:
+        if i == run[-1] + 1:
+            run.append(i)
+            continue
+        parts.append(_run_text(run))
+        run = [i]
+    parts.append(_run_text(run))
+    return ", ".join(parts)
+
+
+def _run_text(run: list[int]) -> str:
+    return f"{run[0] + 1}" if len(run) == 1 else f"{run[0] + 1}-{run[-1] + 1}"

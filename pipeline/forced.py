@@ -1,0 +1,141 @@
+"""Forced alignment of known text with Whisper's cross-attention (CTranslate2 `Whisper.align`).
+
+Aligning a known text needs no decoding: each 30-second window is encoded once and the
+reference tokens are scored and placed by dynamic time warping over the alignment heads.
+The text is fed a window at a time: a window takes more words than it can hold, keeps
+the ones that end well inside it, and the next window starts where the last kept word
+ended, so long episodes never drift.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import sys
+from collections.abc import Sequence
+
+import numpy as np
+
+from pipeline.audio import SAMPLE_RATE
+from pipeline.records import Word
+
+log = logging.getLogger(__name__)
+
+FRAMES_PER_SECOND = 100  # mel frames
+WINDOW_FRAMES = 3000  # Whisper's 30-second input
+_TOKENS_PER_SECOND = 50  # alignment time steps
+_MAX_TOKENS = 400  # the decoder holds 448 positions, a few go to the start sequence
+_MAX_WORDS = 140
+_KEEP_MARGIN = 1.0  # seconds: words ending closer than this to a window's end are redone
+
+
+def force_align(
+    samples: np.ndarray, model, language: str, words: Sequence[str]
+) -> list[Word | None]:
+    """Return a timing for each word, or None for words left over when the audio ran out."""
+    from faster_whisper.tokenizer import Tokenizer
+    from tqdm import tqdm
+
+    tokenizer = Tokenizer(model.hf_tokenizer, True, task="transcribe", language=language)
+    word_tokens = [tokenizer.encode(" " + w) for w in words]
+    features = model.feature_extractor(samples)
+    total_frames = min(features.shape[1], len(samples) * FRAMES_PER_SECOND // SAMPLE_RATE)
+    timings: list[Word | None] = [None] * len(words)
+    start_frame, next_word = 0, 0
+    bar = tqdm(total=total_frames // FRAMES_PER_SECOND, unit="s", desc="aligning",
+               disable=not sys.stderr.isatty())  # fmt: skip
+    while next_word < len(words) and start_frame < total_frames - FRAMES_PER_SECOND // 10:
+        frames = min(WINDOW_FRAMES, total_frames - start_frame)
+        window = _padded(features[:, start_frame : start_frame + frames])
+        count = _candidate_count(word_tokens, next_word)
+        placed = _aligned_window(
+            model, tokenizer, window, frames, word_tokens[next_word : next_word + count]
+        )
+        is_last = start_frame + frames >= total_frames
+        keep = len(placed) if is_last else _kept_count(placed, frames / FRAMES_PER_SECOND)
+        offset = start_frame / FRAMES_PER_SECOND
+        for i in range(keep):
+            start, end, prob = placed[i]
+            timings[next_word + i] = Word(words[next_word + i], offset + start, offset + end, prob)
+        if keep:
+            advanced = round(placed[keep - 1][1] * FRAMES_PER_SECOND)
+        else:
+            # Nothing of the text fits here: speech the transcript lacks (an ad, music).
+            advanced = frames - 2 * FRAMES_PER_SECOND
+            log.info("no reference text at %.1f-%.1f s: skipped", offset, offset + frames / 100)
+        start_frame += max(advanced, FRAMES_PER_SECOND // 10)
+        next_word += keep
+        bar.update(min(start_frame, total_frames) // FRAMES_PER_SECOND - bar.n)
+    bar.close()
+    return timings
+
+
+def _padded(window: np.ndarray) -> np.ndarray:
+    missing = WINDOW_FRAMES - window.shape[1]
+    return np.pad(window, ((0, 0), (0, missing))) if missing > 0 else window
+
+
+def _candidate_count(word_tokens: Sequence[list[int]], first: int) -> int:
+    count, tokens = 0, 0
+    for toks in word_tokens[first:]:
+        if tokens + len(toks) > _MAX_TOKENS or count >= _MAX_WORDS:
+            break
+        tokens += len(toks)
+        count += 1
+    return max(count, 1)
+
+
+def _aligned_window(
+    model, tokenizer, window: np.ndarray, frames: int, word_tokens: Sequence[list[int]]
+) -> list[tuple[float, float, float]]:
+    """(start, end, mean token probability) of each word within the window, in seconds."""
+    encoded = model.encode(window)
+    flat = [t for toks in word_tokens for t in toks]
+    result = model.model.align(
+        encoded, tokenizer.sot_sequence, [flat], frames, median_filter_width=7
+    )[0]
+    text_idx = np.array([p[0] for p in result.alignments])
+    time_idx = np.array([p[1] for p in result.alignments])
+    jumps = np.pad(np.diff(text_idx), (1, 0), constant_values=1).astype(bool)
+    jump_times = time_idx[jumps] / _TOKENS_PER_SECOND
+    probs = np.asarray(result.text_token_probs, dtype=float)
+    bounds = np.cumsum([0] + [len(t) for t in word_tokens])
+    limit = frames / FRAMES_PER_SECOND
+    placed = []
+    for a, b in itertools.pairwise(bounds):
+        start = float(jump_times[a]) if a < len(jump_times) else limit
+        end = float(jump_times[b]) if b < len(jump_times) else limit
+        prob = float(probs[a:b].mean()) if b > a and len(probs) >= b else 0.0
+        placed.append((min(start, limit), min(max(end, start), limit), prob))
+    return placed
+
+
+def _kept_count(placed: Sequence[tuple[float, float, float]], window_seconds: float) -> int:
+    """How many leading words end safely inside the window (the rest are squeezed at its end)."""
+    keep = 0
+    for _, end, _ in placed:
+        if end >= window_seconds - _KEEP_MARGIN:
+            break
+        keep += 1
+    return keep
+
+
+def heard_share(samples: np.ndarray, model, language: str, words: Sequence[str]) -> float:
+    """Mean probability Whisper gives the text's first words on the first 30 s of speech.
+
+    High (0.3-0.9) when the audio speaks this text, near zero for a translation: a sharper
+    test of "same language?" than language identification, which the small models get
+    wrong on synthetic or accented speech.
+    """
+    from faster_whisper.tokenizer import Tokenizer
+
+    tokenizer = Tokenizer(model.hf_tokenizer, True, task="transcribe", language=language)
+    word_tokens = [tokenizer.encode(" " + w) for w in words]
+    features = model.feature_extractor(samples[: SAMPLE_RATE * 30])
+    frames = min(features.shape[1], WINDOW_FRAMES)
+    count = _candidate_count(word_tokens, 0)
+    placed = _aligned_window(
+        model, tokenizer, _padded(features[:, :frames]), frames, word_tokens[:count]
+    )
+    kept = placed[: max(_kept_count(placed, frames / FRAMES_PER_SECOND), 1)]
+    return float(np.mean([p for _, _, p in kept]))

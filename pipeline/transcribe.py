@@ -1,0 +1,87 @@
+"""Speech recognition with faster-whisper: timestamped segments with word times, cached on disk.
+
+The cache key is the audio's content hash plus the model and options, so re-aligning an
+episode (a corrected transcript, other cue settings) never transcribes it again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.audio import SAMPLE_RATE, content_hash
+from pipeline.records import Segment, Transcription, Word
+
+log = logging.getLogger(__name__)
+
+
+def default_cache_dir() -> Path:
+    return Path.home() / ".cache" / "podalign" / "transcripts"
+
+
+def detect_language(model, samples: np.ndarray) -> tuple[str, float]:
+    """Return (language, probability) from the first speech Whisper hears."""
+    language, probability, _ = model.detect_language(samples, vad_filter=True)
+    return language, float(probability)
+
+
+def transcribe(
+    samples: np.ndarray,
+    model,
+    language: str | None,
+    *,
+    model_name: str = "base",
+    vad: bool = False,
+    cache_dir: Path | None = None,
+) -> Transcription:
+    """Transcribe with word timestamps (beam 5), reusing a cached result for the same audio."""
+    cache = _cache_path(samples, model_name, language, vad, cache_dir)
+    if cache.is_file():
+        log.info("transcription reused from cache %s", cache)
+        return _transcription_from_json(json.loads(cache.read_text()))
+    result = _transcribed(samples, model, language, vad)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    from pipeline.files import write_atomic
+
+    write_atomic(cache, json.dumps(asdict(result), ensure_ascii=False))
+    return result
+
+
+def _cache_path(
+    samples: np.ndarray, model_name: str, language: str | None, vad: bool, cache_dir: Path | None
+) -> Path:
+    key = f"{content_hash(samples)}-{Path(model_name).name}-{language or 'auto'}-vad{int(vad)}"
+    return (cache_dir or default_cache_dir()) / f"{key}.json"
+
+
+def _transcribed(samples: np.ndarray, model, language: str | None, vad: bool) -> Transcription:
+    from tqdm import tqdm
+
+    duration = len(samples) / SAMPLE_RATE
+    segments_iter, info = model.transcribe(
+        samples, language=language, beam_size=5, word_timestamps=True, vad_filter=vad
+    )
+    segments = []
+    with tqdm(
+        total=round(duration, 1), unit="s", desc="transcribing", disable=not sys.stderr.isatty()
+    ) as bar:
+        for s in segments_iter:
+            words = tuple(
+                Word(w.word.strip(), w.start, w.end, w.probability) for w in s.words or ()
+            )
+            segments.append(Segment(s.start, s.end, s.text.strip(), words))
+            bar.update(round(min(s.end, duration) - bar.n, 1))
+    return Transcription(info.language, float(info.language_probability), duration, tuple(segments))
+
+
+def _transcription_from_json(data: dict) -> Transcription:
+    segments = tuple(
+        Segment(s["start"], s["end"], s["text"], tuple(Word(**w) for w in s["words"]))
+        for s in data["segments"]
+    )
+    return Transcription(data["language"], data["language_probability"], data["duration"], segments)
