@@ -46,20 +46,25 @@ class Units:
         return np.concatenate([[0.0], np.cumsum(self.end - self.start)])
 
 
-def clean_regions(
-    speech: Sequence[tuple[float, float]], asr: Transcription, duration: float
-) -> list[tuple[float, float]]:
-    """Sorted, non-overlapping regions inside [0, duration]; edges without any ASR words
-    dropped (intro music is loud but wordless); the ASR's or the whole file as fallback."""
-    regions = sorted((max(0.0, a), min(duration, b)) for a, b in speech)
+def merged_spans(spans: Sequence[tuple[float, float]], duration: float) -> list[list[float]]:
+    """Spans clipped to [0, duration], sorted, overlaps merged, empty ones dropped."""
     merged: list[list[float]] = []
-    for a, b in regions:
-        if b - a <= 0:
+    for a, b in sorted((max(0.0, a), min(duration, b)) for a, b in spans):
+        if b <= a:
             continue
         if merged and a <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], b)
         else:
             merged.append([a, b])
+    return merged
+
+
+def clean_regions(
+    speech: Sequence[tuple[float, float]], asr: Transcription, duration: float
+) -> list[tuple[float, float]]:
+    """Sorted, non-overlapping regions inside [0, duration]; edges without any ASR words
+    dropped (intro music is loud but wordless); the ASR's or the whole file as fallback."""
+    merged = merged_spans(speech, duration)
     words = [(w.start + w.end) / 2 for w in asr.words]
     if words:  # the ASR heard nothing in a leading/trailing region: not the reference's speech
         heard = [any(a - 0.3 <= t <= b + 0.3 for t in words) for a, b in merged]
@@ -68,8 +73,8 @@ def clean_regions(
         while merged and not heard[-1]:
             merged.pop(), heard.pop()
     if not merged:  # no usable speech regions: the ASR's segments, else the whole file
-        spans = [(max(0.0, g.start), min(duration, g.end)) for g in asr.segments]
-        merged = [[a, b] for a, b in spans if b > a] or [[0.0, duration]]
+        spans = [(g.start, g.end) for g in asr.segments]
+        merged = merged_spans(spans, duration) or [[0.0, duration]]
     return [(a, b) for a, b in merged]
 
 
@@ -93,7 +98,10 @@ def build_units(
     at least one unit per sentence; pauses, punctuation and change scores per unit."""
     pieces: list[tuple[float, float, float]] = []  # start, end, punct before
     for a, b in regions:
-        cuts = [t for t in splits if a + 0.2 < t < b - 0.2]
+        cuts: list[float] = []
+        for t in sorted(splits):  # at least 0.2 s apart: no empty or sliver units
+            if a + 0.2 < t < b - 0.2 and (not cuts or t > cuts[-1] + 0.2):
+                cuts.append(t)
         edges = [a, *cuts, b]
         pieces += [(x, y, float(k > 0)) for k, (x, y) in enumerate(itertools.pairwise(edges))]
     while len(pieces) < n_sentences:  # too few pauses: halve the longest unit
@@ -211,7 +219,7 @@ def sentence_confidences(
         if i and turn_start[i]:
             off = abs(units.start[a] - units.pause[a] / 2 - targets[i])
             parts.append(0.3 if np.isnan(off) else float(np.exp(-off)))
-        out[i] = float(np.mean(parts))
+        out[i] = float(np.clip(np.mean(parts), 0.0, 1.0))
     return out
 
 

@@ -1,0 +1,153 @@
+"""Cross-lingual alignment on hand-made records (no audio): invariants and the evidence used."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.crosslingual import align_cross_lingual, spread_words
+from pipeline.records import Reference, Segment, Transcription, Turn, Word
+from pipeline.speakers import Candidate
+
+WORDS = ["hej", "och", "kunddelaktighet", "Institutet", "för", "hälsa", "2024", "ja"]
+
+
+def asr_over(spans: list[tuple[float, float]], duration: float) -> Transcription:
+    """A Finnish-looking ASR with one sentence-ending word per span."""
+    segments = tuple(Segment(a, b, "sana.", (Word("sana.", a, b),)) for a, b in spans if b > a)
+    return Transcription("fi", 1.0, duration, segments)
+
+
+def episode(
+    turns: list[list[int]], rate: float = 14.0, pause: float = 0.5, turn_pause: float = 1.2
+) -> tuple[Reference, list[tuple[float, float]], list[Candidate], list[float]]:
+    """Sentences of the given lengths (chars) spoken at `rate`, separated by pauses; turn
+    changes get high change scores. Returns reference, speech, candidates, true starts."""
+    ref_turns, speech, candidates, starts = [], [], [], []
+    t = 2.0
+    for k, lengths in enumerate(turns):
+        texts = []
+        for n, chars in enumerate(lengths):
+            if speech:
+                gap = turn_pause if n == 0 else pause
+                score = 1.5 if n == 0 else 0.2
+                candidates.append(Candidate(t + gap / 2, gap, score))
+                t += gap
+            texts.append(("x" * (chars - 1)) + ".")
+            starts.append(t)
+            speech.append((t, t + chars / rate))
+            t += chars / rate
+        ref_turns.append(Turn(("Lehtinen", "Linnanmäki")[k % 2], tuple(texts)))
+    return Reference(tuple(ref_turns), "sv"), speech, candidates, starts
+
+
+def test_recovers_sentence_starts_from_pauses_lengths_and_turns() -> None:
+    ref, speech, cands, starts = episode([[40, 80, 30], [120, 25], [60, 60, 90], [35]])
+    duration = speech[-1][1] + 1.0
+    result = align_cross_lingual(ref, asr_over(speech, duration), speech, cands)
+    assert result.mode == "cross-lingual"
+    assert [s.start for s in result.sentences] == pytest.approx(starts, abs=1e-6)
+    assert [s.speaker for s in result.sentences] == [
+        "Lehtinen", "Lehtinen", "Lehtinen", "Linnanmäki", "Linnanmäki",
+        "Lehtinen", "Lehtinen", "Lehtinen", "Linnanmäki",
+    ]  # fmt: skip
+    assert all(s.confidence > 0.6 for s in result.sentences)
+    assert not result.warnings
+
+
+def test_sentences_split_at_short_pauses_prefers_lengths() -> None:
+    """Each sentence spoken as two regions (a comma pause): sentences still start right."""
+    ref, speech, cands, starts = episode([[60, 60], [90, 45]], pause=0.7)
+    halves = [h for a, b in speech for h in ((a, (a + b) / 2 - 0.15), ((a + b) / 2, b))]
+    duration = speech[-1][1] + 1.0
+    result = align_cross_lingual(ref, asr_over(speech, duration), halves, cands)
+    assert [s.start for s in result.sentences] == pytest.approx(starts, abs=1e-6)
+
+
+def test_wordless_intro_is_skipped() -> None:
+    ref, speech, cands, starts = episode([[50, 70], [40]])
+    duration = speech[-1][1] + 1.0
+    music = [(0.0, 1.5)]  # loud but the ASR heard no words there
+    result = align_cross_lingual(ref, asr_over(speech, duration), music + speech, cands)
+    assert result.sentences[0].start == pytest.approx(starts[0])
+
+
+def test_too_few_regions_still_times_every_sentence() -> None:
+    ref, _, _, _ = episode([[50, 70, 30, 20], [40, 44]])
+    result = align_cross_lingual(ref, asr_over([], 30.0), [(1.0, 20.0)], ())
+    times = [(s.start, s.end) for s in result.sentences]
+    assert len(times) == 6
+    assert all(a < b for a, b in times)
+    assert all(b <= c for (_, b), (c, _) in itertools.pairwise(times))
+
+
+def test_words_spread_by_length_with_sentence_confidence() -> None:
+    words = spread_words("ab abcd", 10.0, 18.0, 0.7)
+    assert [(w.text, w.start, w.end) for w in words] == [
+        ("ab", 10.0, pytest.approx(13.0)),
+        ("abcd", pytest.approx(13.0), 18.0),
+    ]
+    assert {w.confidence for w in words} == {0.7}
+
+
+def test_transcript_much_longer_than_speech_is_warned() -> None:
+    ref, _, _, _ = episode([[400, 400], [400]])
+    result = align_cross_lingual(ref, asr_over([(0.0, 10.0)], 12.0), [(0.0, 10.0)], ())
+    assert any("much longer" in w for w in result.warnings)
+
+
+def test_turns_without_voice_changes_are_warned() -> None:
+    ref, speech, cands, _ = episode([[40, 40], [40, 40], [40, 40], [40, 40]], turn_pause=0.5)
+    # Voice changes in the middle of turns instead of at the transcript's turn changes.
+    swapped = [Candidate(c.time, c.pause_length, 0.2 if c.change_score > 1 else 1.5) for c in cands]
+    duration = speech[-1][1] + 1.0
+    result = align_cross_lingual(ref, asr_over(speech, duration), speech, swapped)
+    assert any("alternation" in w for w in result.warnings)
+
+
+def test_empty_reference_gives_empty_alignment() -> None:
+    result = align_cross_lingual(Reference(()), asr_over([], 5.0), [(0.0, 5.0)], ())
+    assert result.sentences == () and result.duration == 5.0
+
+
+@st.composite
+def records(draw: st.DrawFn) -> tuple[Reference, Transcription, list, list]:
+    duration = draw(st.floats(0.5, 600.0))
+    n_turns = draw(st.integers(1, 6))
+    turns = tuple(
+        Turn(
+            draw(st.sampled_from(["Lehtinen", "Linnanmäki", None])),
+            tuple(
+                " ".join(draw(st.lists(st.sampled_from(WORDS), min_size=1, max_size=12)))
+                for _ in range(draw(st.integers(1, 5)))
+            ),
+        )
+        for _ in range(n_turns)
+    )
+    point = st.floats(-5.0, duration + 5.0)
+    speech = [tuple(sorted(p)) for p in draw(st.lists(st.tuples(point, point), max_size=30))]
+    asr_spans = [tuple(sorted(p)) for p in draw(st.lists(st.tuples(point, point), max_size=30))]
+    cands = [
+        Candidate(t, draw(st.floats(0.0, 2.0)), draw(st.floats(0.0, 2.0)))
+        for t in draw(st.lists(st.floats(0.0, duration), max_size=30))
+    ]
+    return Reference(turns, "sv"), asr_over(asr_spans, duration), speech, cands
+
+
+@settings(max_examples=150, deadline=None)
+@given(records())
+def test_every_sentence_gets_an_ordered_time_inside_the_audio(case: tuple) -> None:
+    reference, asr, speech, cands = case
+    result = align_cross_lingual(reference, asr, speech, cands)
+    sentences = result.sentences
+    assert [s.text for s in sentences] == [s.text for s in reference.sentences]
+    for s in sentences:
+        assert 0.0 <= s.start < s.end <= asr.duration
+        assert 0.0 <= s.confidence <= 1.0
+        assert all(w.start <= w.end for w in s.words)
+        assert all(a.end <= b.start + 1e-9 for a, b in itertools.pairwise(s.words))
+    for a, b in itertools.pairwise(sentences):
+        assert a.end <= b.start  # in order, never overlapping
