@@ -90,8 +90,12 @@ def snapped_to_speech(
         floor = out[-1].end if out else 0.0
         ceiling = sentences[i + 1].words[0].start if i + 1 < len(sentences) else duration
         words = list(sentence.words)
-        new_start = _nearest(starts, words[0].start, floor, words[0].end)
-        new_end = _nearest(ends, words[-1].end, max(words[-1].start, new_start), ceiling)
+        # A speech onset inside the first word is where it really starts (the word was
+        # stretched back over a pause); likewise an offset inside the last word.
+        first, last = words[0], words[-1]
+        new_start = _nearest(starts, first.start, floor, first.end, ahead=first.end - first.start)
+        new_end = _nearest(ends, last.end, max(last.start, new_start), ceiling,
+                           behind=last.end - last.start)  # fmt: skip
         words[0] = _with_times(words[0], new_start, max(words[0].end, new_start))
         words[-1] = _with_times(words[-1], min(words[-1].start, new_end), new_end)
         out.append(_replace_words(sentence, _clamped(words, floor, ceiling)))
@@ -110,12 +114,19 @@ def _edges_trimmed(words: list[AlignedWord]) -> list[AlignedWord]:
     return words
 
 
-def _nearest(edges: Sequence[float], t: float, low: float, high: float) -> float:
-    """The edge nearest t within SNAP_SECONDS and [low, high], else t itself."""
-    i = bisect.bisect_left(edges, t)
-    near = [
-        e for e in edges[max(0, i - 2) : i + 2] if abs(e - t) <= SNAP_SECONDS and low <= e <= high
-    ]
+def _nearest(
+    edges: Sequence[float],
+    t: float,
+    low: float,
+    high: float,
+    ahead: float = 0.0,
+    behind: float = 0.0,
+) -> float:
+    """The edge nearest t within SNAP_SECONDS (or `ahead` after / `behind` before t) and
+    [low, high], else t itself."""
+    lo = max(low, t - max(SNAP_SECONDS, behind))
+    hi = min(high, t + max(SNAP_SECONDS, ahead))
+    near = edges[bisect.bisect_left(edges, lo) : bisect.bisect_right(edges, hi)]
     return min(near, key=lambda e: abs(e - t)) if near else t
 
 

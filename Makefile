@@ -1,0 +1,42 @@
+# podalign: `make setup` once, then `make demo`, `make test`, `make bench`.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+APT_PACKAGES := ffmpeg espeak-ng sox chromium
+
+.PHONY: setup demo test lint bench clean
+
+$(BIN)/podalign: pyproject.toml
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing" >&2; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/podalign models >/dev/null
+
+setup: $(BIN)/podalign
+
+# The main job on the embedded model: align the bundled sample episode.
+demo: setup
+	$(BIN)/podalign align samples/sample-sv/episode.mp3 --transcript samples/sample-sv/transcript.txt \
+	  --lang auto -o samples/sample-sv/episode.vtt --format vtt --format srt --format json
+	$(BIN)/podalign preview samples/sample-sv
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check pipeline tests samples bench
+	$(BIN)/ruff format --check pipeline tests samples bench
+
+bench: setup
+	$(BIN)/python -m bench.bench_align
+	$(BIN)/python -m bench.bench_crosslingual
+	$(BIN)/python bench/bench_batch.py
+
+clean:
+	rm -rf $(VENV) bench-out .pytest_cache
