@@ -27,6 +27,8 @@ PAUSE_CAP = 1.5
 PUNCT_WEIGHT = 1.0  # ... when the ASR ended a sentence just before the start
 CHANGE_WEIGHT = 1.0  # per standardised change score: gained at turn starts, paid inside turns
 BOUNDARY_WEIGHT = 3.0  # per second between a turn start and its chosen voice change
+SHORT_REGION = 0.6  # seconds: shorter regions without ASR words are not speech
+LATE_WORD = 0.9  # seconds between a span's start and its first ASR word that move it
 MIN_SPAN = 1e-3  # seconds: no sentence is shorter, even when units run out
 
 
@@ -72,6 +74,13 @@ def clean_regions(
             merged.pop(0), heard.pop(0)
         while merged and not heard[-1]:
             merged.pop(), heard.pop()
+        # A short wordless region inside is a click, breath or room noise before a clip.
+        spoken = [(w.start - 0.2, w.end + 0.2) for w in asr.words]
+        merged = [
+            [a, b]
+            for a, b in merged
+            if b - a >= SHORT_REGION or any(x < b and a < y for x, y in spoken)
+        ]
     if not merged:  # no usable speech regions: the ASR's segments, else the whole file
         spans = [(g.start, g.end) for g in asr.segments]
         merged = merged_spans(spans, duration) or [[0.0, duration]]
@@ -223,6 +232,23 @@ def sentence_confidences(
     return out
 
 
+def starts_at_first_word(
+    spans: list[tuple[float, float]], asr: Transcription
+) -> list[tuple[float, float]]:
+    """Spans whose start moves onto the first ASR word in them when that word begins well
+    after the span (noise before a clip merged into its speech region). Whisper's word
+    times are rough, so only a gap over LATE_WORD seconds counts."""
+    starts = np.array([w.start for w in asr.words])
+    mids = np.array([(w.start + w.end) / 2 for w in asr.words])
+    out = []
+    for a, b in spans:
+        inside = np.flatnonzero((mids > a) & (mids < b) & (starts >= a - 0.1))
+        if len(inside) and starts[inside].min() - a > LATE_WORD:
+            a = min(float(starts[inside].min()) - 0.1, (a + b) / 2)
+        out.append((a, b))
+    return out
+
+
 def clock(t: float) -> str:
     return f"{int(t // 60)}:{int(t % 60):02d}"
 
@@ -290,6 +316,7 @@ def align_cross_lingual(
     spans = [
         (float(units.start[a]), float(units.end[b])) for a, b in zip(firsts, lasts, strict=True)
     ]
+    spans = starts_at_first_word(spans, asr)
     out = tuple(
         AlignedSentence(s.index, s.turn, s.speaker, s.text, spread_words(s.text, a, b, c), c)
         for s, (a, b), c in zip(sentences, spans, conf.tolist(), strict=True)
