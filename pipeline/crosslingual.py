@@ -29,6 +29,9 @@ CHANGE_WEIGHT = 1.0  # per standardised change score: gained at turn starts, pai
 BOUNDARY_WEIGHT = 3.0  # per second between a turn start and its chosen voice change
 SHORT_REGION = 0.6  # seconds: shorter regions without ASR words are not speech
 LATE_WORD = 0.9  # seconds between a span's start and its first ASR word that move it
+JINGLE_PAUSE = 1.0  # seconds of pause after a wordless intro (or before an outro)
+JINGLE_MAX = 30.0  # seconds: no longer intro/outro is dropped
+SKIPPED = 2.0  # ... unless over this: then Whisper skipped speech, a frequent failure
 MIN_SPAN = 1e-3  # seconds: no sentence is shorter, even when units run out
 
 
@@ -64,16 +67,16 @@ def merged_spans(spans: Sequence[tuple[float, float]], duration: float) -> list[
 def clean_regions(
     speech: Sequence[tuple[float, float]], asr: Transcription, duration: float
 ) -> list[tuple[float, float]]:
-    """Sorted, non-overlapping regions inside [0, duration]; edges without any ASR words
-    dropped (intro music is loud but wordless); the ASR's or the whole file as fallback."""
+    """Sorted, non-overlapping regions inside [0, duration], without a wordless intro or
+    outro (music is loud but has no words) or short wordless noises; the ASR's segments or
+    the whole file when nothing is left."""
     merged = merged_spans(speech, duration)
     words = [(w.start + w.end) / 2 for w in asr.words]
-    if words:  # the ASR heard nothing in a leading/trailing region: not the reference's speech
+    if words:
         heard = [any(a - 0.3 <= t <= b + 0.3 for t in words) for a, b in merged]
-        while merged and not heard[0]:
-            merged.pop(0), heard.pop(0)
-        while merged and not heard[-1]:
-            merged.pop(), heard.pop()
+        first = leading_jingle(merged, heard)
+        last = len(merged) - leading_jingle(merged[first:][::-1], heard[first:][::-1])
+        merged = merged[first:last]
         # A short wordless region inside is a click, breath or room noise before a clip.
         spoken = [(w.start - 0.2, w.end + 0.2) for w in asr.words]
         merged = [
@@ -85,6 +88,21 @@ def clean_regions(
         spans = [(g.start, g.end) for g in asr.segments]
         merged = merged_spans(spans, duration) or [[0.0, duration]]
     return [(a, b) for a, b in merged]
+
+
+def leading_jingle(regions: list[list[float]], heard: list[bool]) -> int:
+    """How many leading regions to drop as a jingle: wordless ones up to the first pause of
+    at least JINGLE_PAUSE s within the first JINGLE_MAX s (works on reversed lists too).
+
+    Whisper often skips the first seconds of real speech too, so wordlessness alone is not
+    enough: a jingle also ends in a clear pause before the talking starts.
+    """
+    for c in range(1, len(regions)):
+        if heard[c - 1] or abs(regions[c - 1][1] - regions[0][0]) > JINGLE_MAX:
+            return 0
+        if abs(regions[c][0] - regions[c - 1][1]) >= JINGLE_PAUSE:
+            return c
+    return 0
 
 
 def sentence_end_splits(asr: Transcription) -> list[float]:
@@ -243,7 +261,7 @@ def starts_at_first_word(
     out = []
     for a, b in spans:
         inside = np.flatnonzero((mids > a) & (mids < b) & (starts >= a - 0.1))
-        if len(inside) and starts[inside].min() - a > LATE_WORD:
+        if len(inside) and LATE_WORD < starts[inside].min() - a < SKIPPED:
             a = min(float(starts[inside].min()) - 0.1, (a + b) / 2)
         out.append((a, b))
     return out

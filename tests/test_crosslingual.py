@@ -70,9 +70,18 @@ def test_sentences_split_at_short_pauses_prefers_lengths() -> None:
 def test_wordless_intro_is_skipped() -> None:
     ref, speech, cands, starts = episode([[50, 70], [40]])
     duration = speech[-1][1] + 1.0
-    music = [(0.0, 1.5)]  # loud but the ASR heard no words there
+    music = [(0.0, 0.9)]  # loud, the ASR heard no words there, a clear pause after it
     result = align_cross_lingual(ref, asr_over(speech, duration), music + speech, cands)
     assert result.sentences[0].start == pytest.approx(starts[0])
+
+
+def test_opening_skipped_by_whisper_is_still_speech() -> None:
+    """Whisper often hears nothing in the first sentences: they stay, unlike a jingle (a
+    wordless stretch ended by a pause of 1 s or more; a wordless first turn would go too)."""
+    ref, speech, cands, starts = episode([[50, 70, 60], [40, 80]])
+    duration = speech[-1][1] + 1.0
+    result = align_cross_lingual(ref, asr_over(speech[2:], duration), speech, cands)
+    assert [s.start for s in result.sentences] == pytest.approx(starts, abs=1e-6)
 
 
 def test_too_few_regions_still_times_every_sentence() -> None:
