@@ -32,6 +32,7 @@ LATE_WORD = 0.9  # seconds between a span's start and its first ASR word that mo
 JINGLE_PAUSE = 1.0  # seconds of pause after a wordless intro (or before an outro)
 JINGLE_MAX = 30.0  # seconds: no longer intro/outro is dropped
 SKIPPED = 2.0  # ... unless over this: then Whisper skipped speech, a frequent failure
+UNITS_PER_SENTENCE = 2  # at least: halving long units adds the starts pauses miss
 MIN_SPAN = 1e-3  # seconds: no sentence is shorter, even when units run out
 
 
@@ -115,26 +116,54 @@ def sentence_end_splits(asr: Transcription) -> list[float]:
     ]
 
 
+def region_cuts(
+    a: float, b: float, splits: list[float], boundaries: Sequence[Candidate]
+) -> list[tuple[float, float, float]]:
+    """(time, half pause, punct) where to cut the region [a, b]: pauses the speech regions
+    merged over (from the candidates) and the ASR's sentence ends, at least 0.2 s apart."""
+    found = [(c.time, c.pause_length / 2, 0.0) for c in boundaries]
+    found += [(t, 0.0, 1.0) for t in splits]
+    cuts: list[tuple[float, float, float]] = []
+    for t, half, punct in sorted(found):
+        if not a + 0.2 + half < t < b - 0.2 - half:
+            continue
+        if cuts and t <= cuts[-1][0] + 0.2:  # one cut: the pause, with the ASR's punctuation
+            cuts[-1] = (cuts[-1][0], max(cuts[-1][1], half), max(cuts[-1][2], punct))
+        else:
+            cuts.append((t, half, punct))
+    return cuts
+
+
+def halved(piece: tuple[float, float, float], word_starts: np.ndarray) -> list:
+    """The piece cut in two at the ASR word start nearest its middle (else the middle)."""
+    a, b, punct = piece
+    inside = word_starts[(word_starts > a + 0.3) & (word_starts < b - 0.3)]
+    mid = (a + b) / 2
+    t = float(inside[np.argmin(np.abs(inside - mid))]) if len(inside) else mid
+    return [(a, t, punct), (t, b, 0.0)]
+
+
 def build_units(
     regions: list[tuple[float, float]],
-    splits: list[float],
+    asr: Transcription,
     boundaries: Sequence[Candidate],
     n_sentences: int,
 ) -> Units:
-    """Regions cut at the ASR's sentence ends, then halved (longest first) until there is
-    at least one unit per sentence; pauses, punctuation and change scores per unit."""
+    """Regions cut at pauses and the ASR's sentence ends, then halved (longest first) until
+    there are UNITS_PER_SENTENCE units per sentence, so that sentence starts the pauses miss
+    stay reachable; pauses, punctuation and change scores per unit."""
+    splits = sentence_end_splits(asr)
     pieces: list[tuple[float, float, float]] = []  # start, end, punct before
     for a, b in regions:
-        cuts: list[float] = []
-        for t in sorted(splits):  # at least 0.2 s apart: no empty or sliver units
-            if a + 0.2 < t < b - 0.2 and (not cuts or t > cuts[-1] + 0.2):
-                cuts.append(t)
-        edges = [a, *cuts, b]
-        pieces += [(x, y, float(k > 0)) for k, (x, y) in enumerate(itertools.pairwise(edges))]
-    while len(pieces) < n_sentences:  # too few pauses: halve the longest unit
+        cuts = region_cuts(a, b, splits, boundaries)
+        lefts = [a, *(t + half for t, half, _ in cuts)]
+        rights = [*(t - half for t, half, _ in cuts), b]
+        puncts = [0.0, *(punct for _, _, punct in cuts)]
+        pieces += list(zip(lefts, rights, puncts, strict=True))
+    word_starts = np.array([w.start for w in asr.words])
+    while len(pieces) < UNITS_PER_SENTENCE * n_sentences:
         k = max(range(len(pieces)), key=lambda i: pieces[i][1] - pieces[i][0])
-        a, b, p = pieces[k]
-        pieces[k : k + 1] = [(a, (a + b) / 2, p), ((a + b) / 2, b, 0.0)]
+        pieces[k : k + 1] = halved(pieces[k], word_starts)
     start = np.array([p[0] for p in pieces])
     end = np.array([p[1] for p in pieces])
     pause = start - np.concatenate([[0.0], end[:-1]])
@@ -316,7 +345,7 @@ def align_cross_lingual(
         return base
     n = len(sentences)
     regions = clean_regions(speech, asr, duration)
-    units = build_units(regions, sentence_end_splits(asr), boundaries, n)
+    units = build_units(regions, asr, boundaries, n)
     chars = np.array([max(len(s.text), 1) for s in sentences], dtype=float)
     turn_start = np.array(
         [i > 0 and s.turn != sentences[i - 1].turn for i, s in enumerate(sentences)]

@@ -109,7 +109,8 @@ def alignment_for(
         return asr_only_alignment(_asr(samples, model, audio_lang, options), audio_lang)
     words = [w for _, w in reference_words(reference)]
     text_lang = options.text_lang or reference.language
-    audio_lang = options.audio_lang or _audio_language(model, samples, words, text_lang)
+    aligner = _heard_aligner(model, samples, words, text_lang) if not options.audio_lang else None
+    audio_lang = options.audio_lang or (text_lang if aligner else _detected(model, samples))
     text_lang = text_lang or audio_lang
     extra = _length_warnings(reference, speech)
     if text_lang != audio_lang:
@@ -121,9 +122,10 @@ def alignment_for(
         alignment = _cross_lingual(samples, reference, model, audio_lang, speech, options)
     else:
         log.info("same-language alignment: %s text on %s speech", text_lang, audio_lang)
-        from pipeline.forced import force_align
+        from pipeline.forced import WindowedAligner
 
-        timings = force_align(samples, model, audio_lang, words)
+        aligner = aligner or WindowedAligner(samples, model, audio_lang, words)
+        timings = aligner.timings()
         alignment = align_same_language(
             reference, timings, speech, duration, audio_language=audio_lang
         )
@@ -135,16 +137,16 @@ def alignment_for(
 _HEARD_THRESHOLD = 0.25
 
 
-def _audio_language(model, samples: np.ndarray, words: list[str], text_lang: str | None) -> str:
-    """The audio's language: the text's own when Whisper hears the text, else detected."""
-    from pipeline.forced import heard_share
+def _heard_aligner(model, samples: np.ndarray, words: list[str], text_lang: str | None):
+    """An aligner in the text's language if Whisper hears the text in the audio, else None."""
+    from pipeline.forced import WindowedAligner
 
-    if text_lang:
-        heard = heard_share(samples, model, text_lang, words)
-        log.debug("transcript opening heard with p=%.2f as %s", heard, text_lang)
-        if heard >= _HEARD_THRESHOLD:
-            return text_lang
-    return _detected(model, samples)
+    if not text_lang:
+        return None
+    aligner = WindowedAligner(samples, model, text_lang, words)
+    heard = aligner.first_window_probability()
+    log.debug("transcript opening heard with p=%.2f as %s", heard, text_lang)
+    return aligner if heard >= _HEARD_THRESHOLD else None
 
 
 def _detected(model, samples: np.ndarray) -> str:

@@ -29,45 +29,84 @@ _MAX_WORDS = 140
 _KEEP_MARGIN = 1.0  # seconds: words ending closer than this to a window's end are redone
 
 
-def force_align(
-    samples: np.ndarray, model, language: str, words: Sequence[str]
-) -> list[Word | None]:
-    """Return a timing for each word, or None for words left over when the audio ran out."""
-    from faster_whisper.tokenizer import Tokenizer
-    from tqdm import tqdm
+class WindowedAligner:
+    """Forced alignment of one text on one episode, a window at a time."""
 
-    tokenizer = Tokenizer(model.hf_tokenizer, True, task="transcribe", language=language)
-    word_tokens = [tokenizer.encode(" " + w) for w in words]
-    features = model.feature_extractor(samples)
-    total_frames = min(features.shape[1], len(samples) * FRAMES_PER_SECOND // SAMPLE_RATE)
-    timings: list[Word | None] = [None] * len(words)
-    start_frame, next_word = 0, 0
-    bar = tqdm(total=total_frames // FRAMES_PER_SECOND, unit="s", desc="aligning",
-               disable=not sys.stderr.isatty())  # fmt: skip
-    while next_word < len(words) and start_frame < total_frames - FRAMES_PER_SECOND // 10:
-        frames = min(WINDOW_FRAMES, total_frames - start_frame)
-        window = _padded(features[:, start_frame : start_frame + frames])
-        count = _candidate_count(word_tokens, next_word)
-        placed = _aligned_window(
-            model, tokenizer, window, frames, word_tokens[next_word : next_word + count]
+    def __init__(self, samples: np.ndarray, model, language: str, words: Sequence[str]) -> None:
+        from faster_whisper.tokenizer import Tokenizer
+
+        self.model = model
+        self.words = list(words)
+        self.tokenizer = Tokenizer(model.hf_tokenizer, True, task="transcribe", language=language)
+        self.word_tokens = [self.tokenizer.encode(" " + w) for w in self.words]
+        self.features = model.feature_extractor(samples)
+        self.total_frames = min(
+            self.features.shape[1], len(samples) * FRAMES_PER_SECOND // SAMPLE_RATE
         )
-        is_last = start_frame + frames >= total_frames
-        keep = len(placed) if is_last else _kept_count(placed, frames / FRAMES_PER_SECOND)
-        offset = start_frame / FRAMES_PER_SECOND
-        for i in range(keep):
-            start, end, prob = placed[i]
-            timings[next_word + i] = Word(words[next_word + i], offset + start, offset + end, prob)
-        if keep:
-            advanced = round(placed[keep - 1][1] * FRAMES_PER_SECOND)
-        else:
-            # Nothing of the text fits here: speech the transcript lacks (an ad, music).
-            advanced = frames - 2 * FRAMES_PER_SECOND
-            log.info("no reference text at %.1f-%.1f s: skipped", offset, offset + frames / 100)
-        start_frame += max(advanced, FRAMES_PER_SECOND // 10)
-        next_word += keep
-        bar.update(min(start_frame, total_frames) // FRAMES_PER_SECOND - bar.n)
-    bar.close()
-    return timings
+        self._first: list[tuple[float, float, float]] | None = None
+        self._words_per_second = 4.0  # refined from each window's kept words
+
+    def first_window_probability(self) -> float:
+        """Mean probability Whisper gives the text's opening on the first window.
+
+        High (0.4-0.7) when the audio speaks this text, near zero for a translation: a
+        sharper test of "same language?" than language identification, which the small
+        models get wrong on synthetic or accented speech.
+        """
+        placed = self._first_window()
+        frames = min(WINDOW_FRAMES, self.total_frames)
+        kept = placed[: max(_kept_count(placed, frames / FRAMES_PER_SECOND), 1)]
+        return float(np.mean([p for _, _, p in kept]))
+
+    def _first_window(self) -> list[tuple[float, float, float]]:
+        if self._first is None:
+            self._first = self._window(0, 0)
+        return self._first
+
+    def _window(self, start_frame: int, first_word: int) -> list[tuple[float, float, float]]:
+        frames = min(WINDOW_FRAMES, self.total_frames - start_frame)
+        window = _padded(self.features[:, start_frame : start_frame + frames])
+        # Twice the words this window likely holds: enough to reach past its end, few
+        # enough that scoring them stays cheap.
+        expected = int(self._words_per_second * frames / FRAMES_PER_SECOND * 2) + 10
+        count = min(_candidate_count(self.word_tokens, first_word), expected)
+        tokens = self.word_tokens[first_word : first_word + count]
+        return _aligned_window(self.model, self.tokenizer, window, frames, tokens)
+
+    def timings(self) -> list[Word | None]:
+        """A timing for each word, or None for words left over when the audio ran out."""
+        from tqdm import tqdm
+
+        words, total = self.words, self.total_frames
+        timings: list[Word | None] = [None] * len(words)
+        start_frame, next_word = 0, 0
+        bar = tqdm(total=total // FRAMES_PER_SECOND, unit="s", desc="aligning",
+                   disable=not sys.stderr.isatty())  # fmt: skip
+        while next_word < len(words) and start_frame < total - FRAMES_PER_SECOND // 10:
+            frames = min(WINDOW_FRAMES, total - start_frame)
+            placed = (
+                self._first_window() if start_frame == 0 else self._window(start_frame, next_word)
+            )
+            is_last = start_frame + frames >= total
+            keep = len(placed) if is_last else _kept_count(placed, frames / FRAMES_PER_SECOND)
+            offset = start_frame / FRAMES_PER_SECOND
+            for i in range(keep):
+                start, end, prob = placed[i]
+                timings[next_word + i] = Word(
+                    words[next_word + i], offset + start, offset + end, prob
+                )
+            if keep:
+                advanced = round(placed[keep - 1][1] * FRAMES_PER_SECOND)
+                self._words_per_second = max(keep / max(placed[keep - 1][1], 1.0), 1.0)
+            else:
+                # Nothing of the text fits here: speech the transcript lacks (an ad, music).
+                advanced = frames - 2 * FRAMES_PER_SECOND
+                log.info("no reference text at %.1f-%.1f s: skipped", offset, offset + frames / 100)
+            start_frame += max(advanced, FRAMES_PER_SECOND // 10)
+            next_word += keep
+            bar.update(min(start_frame, total) // FRAMES_PER_SECOND - bar.n)
+        bar.close()
+        return timings
 
 
 def _padded(window: np.ndarray) -> np.ndarray:
@@ -118,24 +157,3 @@ def _kept_count(placed: Sequence[tuple[float, float, float]], window_seconds: fl
             break
         keep += 1
     return keep
-
-
-def heard_share(samples: np.ndarray, model, language: str, words: Sequence[str]) -> float:
-    """Mean probability Whisper gives the text's first words on the first 30 s of speech.
-
-    High (0.3-0.9) when the audio speaks this text, near zero for a translation: a sharper
-    test of "same language?" than language identification, which the small models get
-    wrong on synthetic or accented speech.
-    """
-    from faster_whisper.tokenizer import Tokenizer
-
-    tokenizer = Tokenizer(model.hf_tokenizer, True, task="transcribe", language=language)
-    word_tokens = [tokenizer.encode(" " + w) for w in words]
-    features = model.feature_extractor(samples[: SAMPLE_RATE * 30])
-    frames = min(features.shape[1], WINDOW_FRAMES)
-    count = _candidate_count(word_tokens, 0)
-    placed = _aligned_window(
-        model, tokenizer, _padded(features[:, :frames]), frames, word_tokens[:count]
-    )
-    kept = placed[: max(_kept_count(placed, frames / FRAMES_PER_SECOND), 1)]
-    return float(np.mean([p for _, _, p in kept]))

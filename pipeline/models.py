@@ -112,9 +112,13 @@ def _downloaded_model(name: str) -> str:
         ) from None
 
 
-@functools.lru_cache(maxsize=2)
 def load_model(name: str = EMBEDDED, cpu_threads: int = 0):  # -> faster_whisper.WhisperModel
     """Load a model once per process (int8 on CPU)."""
+    return _loaded(name, cpu_threads)
+
+
+@functools.lru_cache(maxsize=2)
+def _loaded(name: str, cpu_threads: int):
     from faster_whisper import WhisperModel
 
     path = resolve_model(name)
