@@ -3,8 +3,9 @@
     podalign run URL [--transcript T.txt] -o OUT
     podalign batch FEED --transcripts DIR --out DIR [--jobs N]
 
-Exit codes: 0 all went well, 1 nothing could run (bad feed, locked folder, bad input),
-3 the batch ran but some episodes failed (the summary says which and why), 130 interrupted.
+Exit codes: 0 all went well; 2 nothing could run (bad feed, locked folder, bad input), as
+for every podalign command; 3 the batch ran but some episodes failed (the summary says
+which and why); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pipeline.errors import PodalignError
 from pipeline.fetch import DEFAULT_MAX_BYTES, FetchOptions
 
 log = logging.getLogger(__name__)
-EXIT_OK, EXIT_ERROR, EXIT_SOME_FAILED, EXIT_INTERRUPTED = 0, 1, 3, 130
+EXIT_OK, EXIT_ERROR, EXIT_SOME_FAILED, EXIT_INTERRUPTED = 0, 2, 3, 130
 
 
 def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
