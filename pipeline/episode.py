@@ -126,8 +126,12 @@ def alignment_for(
 
         aligner = aligner or WindowedAligner(samples, model, audio_lang, words)
         timings = aligner.timings()
+        # Finer regions for snapping sentence edges: a click or breath before a sentence
+        # must not pass for its onset (measured on the real-voice episodes: p90 start
+        # error 0.51 s with the 0.25 s/0.1 s regions, 0.23 s with these).
+        edges = speech_regions(samples, SAMPLE_RATE, min_pause=0.15, min_speech=0.2)
         alignment = align_same_language(
-            reference, timings, speech, duration, audio_language=audio_lang
+            reference, timings, edges, duration, audio_language=audio_lang
         )
     return _with_warnings(alignment, extra)
 
