@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -26,7 +26,7 @@ PAUSE_WEIGHT = 4.0  # cost saved per second of pause (up to PAUSE_CAP) before a 
 PAUSE_CAP = 1.5
 PUNCT_WEIGHT = 1.0  # ... when the ASR ended a sentence just before the start
 CHANGE_WEIGHT = 1.0  # per standardised change score: gained at turn starts, paid inside turns
-BOUNDARY_WEIGHT = 3.0  # per second between a turn start and its chosen voice change
+BOUNDARY_WEIGHT = 1.5  # per second between a turn start and its chosen voice change
 SHORT_REGION = 0.6  # seconds: shorter regions without ASR words are not speech
 LATE_WORD = 0.9  # seconds between a span's start and its first ASR word that move it
 JINGLE_PAUSE = 1.0  # seconds of pause after a wordless intro (or before an outro)
@@ -205,7 +205,7 @@ def dp_alignment(
             start_cost -= CHANGE_WEIGHT * units.change
             if not np.isnan(targets[i]):
                 gap_mid = units.start - units.pause / 2
-                start_cost += BOUNDARY_WEIGHT * np.minimum(np.abs(gap_mid - targets[i]), 5.0)
+                start_cost += BOUNDARY_WEIGHT * np.minimum(np.abs(gap_mid - targets[i]), 2.0)
         elif i:
             start_cost += CHANGE_WEIGHT * np.maximum(units.change, 0.0)
         for k in range(1, max_span + 1):  # sentence i covers units j .. j+k-1
@@ -323,6 +323,7 @@ def spread_words(text: str, start: float, end: float, conf: float) -> tuple[Alig
     words = text.split() or [text]
     weights = np.array([len(w) + 1 for w in words], dtype=float)
     edges = start + (end - start) * np.concatenate([[0.0], np.cumsum(weights) / weights.sum()])
+    edges[0], edges[-1] = start, end  # exactly: rounding must not cross into the neighbours
     return tuple(
         AlignedWord(w, float(a), float(b), conf)
         for w, a, b in zip(words, edges[:-1], edges[1:], strict=True)
@@ -351,11 +352,13 @@ def align_cross_lingual(
         [i > 0 and s.turn != sentences[i - 1].turn for i, s in enumerate(sentences)]
     )
     speakers = [s.speaker for s in sentences]
-    no_targets = np.full(n, np.nan)
+    # First from lengths and pauses alone, so the voice evidence can be checked against it.
+    no_targets, plain = np.full(n, np.nan), replace(units, change=np.zeros(len(units.start)))
     rates = np.full(n, chars.sum() / max(float(units.cum_speech[-1]), MIN_SPAN))
-    firsts = dp_alignment(units, chars, rates, turn_start, no_targets)
+    firsts = dp_alignment(plain, chars, rates, turn_start, no_targets)
     rates = speaker_rates(firsts, units, chars, speakers)
-    firsts = dp_alignment(units, chars, rates, turn_start, no_targets)
+    firsts = dp_alignment(plain, chars, rates, turn_start, no_targets)
+    doubts = evidence_warnings(units, firsts, turn_start, chars)
     targets = turn_targets(firsts, units, turn_start, boundaries)
     firsts = dp_alignment(units, chars, rates, turn_start, targets)
     conf = sentence_confidences(firsts, units, chars, rates, turn_start, targets)
@@ -369,20 +372,23 @@ def align_cross_lingual(
         for s, (a, b), c in zip(sentences, spans, conf.tolist(), strict=True)
     )
     warnings = low_confidence_warnings(spans, conf)
-    warnings += evidence_warnings(units, firsts, turn_start, chars, duration)
+    warnings += doubts
     return Alignment(
         out, duration, "cross-lingual", asr.language, reference.language, tuple(warnings)
     )
 
 
 def evidence_warnings(
-    units: Units, firsts: list[int], turn_start: np.ndarray, chars: np.ndarray, duration: float
+    units: Units, firsts: list[int], turn_start: np.ndarray, chars: np.ndarray
 ) -> list[str]:
-    """Whole-episode doubts: turns not at voice changes, a transcript of the wrong length."""
+    """Whole-episode doubts: turn changes (placed by length and pauses) without a voice
+    change within a second, a transcript of the wrong length for the speech."""
     out = []
-    starts = [firsts[i] for i in range(1, len(firsts)) if turn_start[i]]
+    gap_mid = units.start - units.pause / 2
+    starts = [gap_mid[firsts[i]] for i in range(1, len(firsts)) if turn_start[i]]
     if len(starts) >= 3 and units.change.any():
-        agree = float(np.mean(units.change[starts] > 0))
+        near = [np.abs(gap_mid - t) <= 1.0 for t in starts]
+        agree = float(np.mean([(units.change[m] > 0).any() for m in near]))
         if agree < 0.6:
             out.append(
                 f"the transcript's speaker alternation disagrees with the audio: only "
