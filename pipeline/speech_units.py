@@ -1,0 +1,166 @@
+"""Speech cut into *units* for the cross-lingual aligner: stretches of speech between
+which a sentence may start.
+
+Speech regions are cleaned (a wordless intro or outro, short wordless noises dropped), cut
+at the pauses the voice-change candidates saw and at the ASR's sentence ends, then halved
+at ASR word starts until every sentence has room, so that a start no pause reveals is
+still reachable.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipeline.records import Transcription
+from pipeline.speakers import Candidate
+
+SHORT_REGION = 0.6  # seconds: shorter regions without ASR words are not speech
+JINGLE_PAUSE = 1.0  # seconds of pause after a wordless intro (or before an outro)
+JINGLE_MAX = 30.0  # seconds: no longer intro/outro is dropped
+UNITS_PER_SENTENCE = 2  # at least: halving long units adds the starts pauses miss
+
+
+@dataclass(frozen=True)
+class Units:
+    """Consecutive stretches of speech; sentences are made of runs of them."""
+
+    start: np.ndarray  # (m,)
+    end: np.ndarray  # (m,)
+    pause: np.ndarray  # (m,) seconds of silence before each unit (first: its start time)
+    punct: np.ndarray  # (m,) 1.0 where the ASR ended a sentence just before the unit
+    change: np.ndarray  # (m,) standardised voice-change score of the pause before the unit
+
+    @property
+    def cum_speech(self) -> np.ndarray:
+        """cum_speech[j] = seconds of speech in units before j (length m + 1)."""
+        return np.concatenate([[0.0], np.cumsum(self.end - self.start)])
+
+
+def merged_spans(spans: Sequence[tuple[float, float]], duration: float) -> list[list[float]]:
+    """Spans clipped to [0, duration], sorted, overlaps merged, empty ones dropped."""
+    merged: list[list[float]] = []
+    for a, b in sorted((max(0.0, a), min(duration, b)) for a, b in spans):
+        if b <= a:
+            continue
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    return merged
+
+
+def clean_regions(
+    speech: Sequence[tuple[float, float]], asr: Transcription, duration: float
+) -> list[tuple[float, float]]:
+    """Sorted, non-overlapping regions inside [0, duration], without a wordless intro or
+    outro (music is loud but has no words) or short wordless noises; the ASR's segments or
+    the whole file when nothing is left."""
+    merged = merged_spans(speech, duration)
+    words = [(w.start + w.end) / 2 for w in asr.words]
+    if words:
+        heard = [any(a - 0.3 <= t <= b + 0.3 for t in words) for a, b in merged]
+        first = leading_jingle(merged, heard)
+        last = len(merged) - leading_jingle(merged[first:][::-1], heard[first:][::-1])
+        merged = merged[first:last]
+        # A short wordless region inside is a click, breath or room noise before a clip.
+        spoken = [(w.start - 0.2, w.end + 0.2) for w in asr.words]
+        merged = [
+            [a, b]
+            for a, b in merged
+            if b - a >= SHORT_REGION or any(x < b and a < y for x, y in spoken)
+        ]
+    if not merged:  # no usable speech regions: the ASR's segments, else the whole file
+        spans = [(g.start, g.end) for g in asr.segments]
+        merged = merged_spans(spans, duration) or [[0.0, duration]]
+    return [(a, b) for a, b in merged]
+
+
+def leading_jingle(regions: list[list[float]], heard: list[bool]) -> int:
+    """How many leading regions to drop as a jingle: wordless ones up to the first pause of
+    at least JINGLE_PAUSE s within the first JINGLE_MAX s (works on reversed lists too).
+
+    Whisper often skips the first seconds of real speech too, so wordlessness alone is not
+    enough: a jingle also ends in a clear pause before the talking starts.
+    """
+    for c in range(1, len(regions)):
+        if heard[c - 1] or abs(regions[c - 1][1] - regions[0][0]) > JINGLE_MAX:
+            return 0
+        if abs(regions[c][0] - regions[c - 1][1]) >= JINGLE_PAUSE:
+            return c
+    return 0
+
+
+def sentence_end_splits(asr: Transcription) -> list[float]:
+    """Times between an ASR word that ends a sentence (.?!) and the next word."""
+    words = asr.words
+    return [
+        (w.end + nxt.start) / 2
+        for w, nxt in itertools.pairwise(words)
+        if w.text.strip().endswith((".", "?", "!")) and nxt.start >= w.end
+    ]
+
+
+def region_cuts(
+    a: float, b: float, splits: list[float], boundaries: Sequence[Candidate]
+) -> list[tuple[float, float, float]]:
+    """(time, half pause, punct) where to cut the region [a, b]: pauses the speech regions
+    merged over (from the candidates) and the ASR's sentence ends, at least 0.2 s apart."""
+    found = [(c.time, c.pause_length / 2, 0.0) for c in boundaries]
+    found += [(t, 0.0, 1.0) for t in splits]
+    cuts: list[tuple[float, float, float]] = []
+    for t, half, punct in sorted(found):
+        if not a + 0.2 + half < t < b - 0.2 - half:
+            continue
+        if cuts and t <= cuts[-1][0] + 0.2:  # one cut: the pause, with the ASR's punctuation
+            cuts[-1] = (cuts[-1][0], max(cuts[-1][1], half), max(cuts[-1][2], punct))
+        else:
+            cuts.append((t, half, punct))
+    return cuts
+
+
+def halved(piece: tuple[float, float, float], word_starts: np.ndarray) -> list:
+    """The piece cut in two at the ASR word start nearest its middle (else the middle)."""
+    a, b, punct = piece
+    inside = word_starts[(word_starts > a + 0.3) & (word_starts < b - 0.3)]
+    mid = (a + b) / 2
+    t = float(inside[np.argmin(np.abs(inside - mid))]) if len(inside) else mid
+    return [(a, t, punct), (t, b, 0.0)]
+
+
+def build_units(
+    regions: list[tuple[float, float]],
+    asr: Transcription,
+    boundaries: Sequence[Candidate],
+    n_sentences: int,
+) -> Units:
+    """Regions cut at pauses and the ASR's sentence ends, then halved (longest first) until
+    there are UNITS_PER_SENTENCE units per sentence, so that sentence starts the pauses miss
+    stay reachable; pauses, punctuation and change scores per unit."""
+    splits = sentence_end_splits(asr)
+    pieces: list[tuple[float, float, float]] = []  # start, end, punct before
+    for a, b in regions:
+        cuts = region_cuts(a, b, splits, boundaries)
+        lefts = [a, *(t + half for t, half, _ in cuts)]
+        rights = [*(t - half for t, half, _ in cuts), b]
+        puncts = [0.0, *(punct for _, _, punct in cuts)]
+        pieces += list(zip(lefts, rights, puncts, strict=True))
+    word_starts = np.array([w.start for w in asr.words])
+    while len(pieces) < UNITS_PER_SENTENCE * n_sentences:
+        k = max(range(len(pieces)), key=lambda i: pieces[i][1] - pieces[i][0])
+        pieces[k : k + 1] = halved(pieces[k], word_starts)
+    start = np.array([p[0] for p in pieces])
+    end = np.array([p[1] for p in pieces])
+    pause = start - np.concatenate([[0.0], end[:-1]])
+    scores = np.array([c.change_score for c in boundaries]) if boundaries else np.zeros(1)
+    z = (scores - scores.mean()) / (scores.std() + 1e-9)
+    change = np.zeros(len(pieces))
+    for c, zc in zip(boundaries, z, strict=False):
+        k = int(np.searchsorted(start, c.time))  # the unit that starts after this pause
+        if 0 < k < len(pieces) and end[k - 1] - 0.05 <= c.time <= start[k] + 0.05:
+            change[k] = max(change[k], zc) if change[k] else zc
+    punct = np.array([p[2] for p in pieces])
+    return Units(start, end, pause, punct, change)
