@@ -115,8 +115,8 @@ def region_cuts(
     for t, half, punct in sorted(found):
         if not a + 0.2 + half < t < b - 0.2 - half:
             continue
-        if cuts and t <= cuts[-1][0] + 0.2:  # one cut: the pause, with the ASR's punctuation
-            cuts[-1] = (cuts[-1][0], max(cuts[-1][1], half), max(cuts[-1][2], punct))
+        if cuts and t - half <= cuts[-1][0] + cuts[-1][1] + 0.2:  # too close: one cut
+            cuts[-1] = (cuts[-1][0], cuts[-1][1], max(cuts[-1][2], punct))
         else:
             cuts.append((t, half, punct))
     return cuts
