@@ -153,3 +153,24 @@ def test_a_local_model_folder_loads(tmp_path: Path) -> None:
                     "--model", local, "--lang", "sv", "-o", out)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert len(webvtt.read(str(out))) > 3
+
+
+@pytest.mark.slow
+def test_a_swedish_transcript_on_finnish_speech_is_aligned_cross_lingually(
+    tmp_path: Path,
+) -> None:
+    from samples.make_episodes import build
+
+    truth = json.loads(build("synthetic-fi", tmp_path / "fi", limit_seconds=40).read_text())
+    out = tmp_path / "episode.sv.vtt"
+    proc = podalign("align", tmp_path / "fi" / "episode.mp3", "--transcript",
+                    tmp_path / "fi" / "transcript.txt", "--lang", "auto", "-o", out,
+                    "--cache-dir", tmp_path / "cache")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "the transcript is in sv but the audio in" in proc.stderr  # warned, then aligned
+    cues = webvtt.read(str(out))
+    text = " ".join(c.text.replace("\n", " ") for c in cues)
+    assert text == " ".join(s["text"] for s in truth["sentences"])
+    assert {c.voice for c in cues} == {s["speaker"] for s in truth["sentences"]}
+    starts = [_seconds(c.start) for c in cues]
+    assert starts == sorted(starts)
