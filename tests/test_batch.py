@@ -12,6 +12,7 @@ import sys
 import time
 import xml.etree.ElementTree as ET
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -292,29 +293,37 @@ def test_killed_mid_episode_then_rerun_loses_and_redoes_nothing(
     feed_url = loopback.add("feed.xml", Route(rss_feed("P", items), "application/rss+xml"))
     out = tmp_path / "out"
     cmd = _batch_cmd(feed_url, transcripts, out)
-    batch = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = tmp_path / "batch.log"
+    with log.open("wb") as log_file:
+        batch = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=log_file)
     try:
         deadline = time.monotonic() + 240
-        while sorted((statuses := _statuses(out)).values()) != ["aligning", "done"]:
-            assert batch.poll() is None, f"the batch ended before it could be killed: {statuses}"
-            assert time.monotonic() < deadline, f"never mid-episode: {statuses}"
-            time.sleep(0.02)
-        # Downloads race, so either episode may be the one finished first.
-        finished = next(key for key, status in statuses.items() if status == "done")
-        killed = next(key for key, status in statuses.items() if status == "aligning")
-        # While it runs, a second batch on the same folder is refused.
+
+        def wait_for(condition: Callable[[dict[str, str]], bool]) -> dict[str, str]:
+            while not condition(statuses := _statuses(out)):
+                assert batch.poll() is None, f"batch ended early: {statuses}\n{log.read_text()}"
+                assert time.monotonic() < deadline, f"stuck at {statuses}\n{log.read_text()}"
+                time.sleep(0.02)
+            return statuses
+
+        wait_for(bool)  # state rows exist only while the batch holds the folder's lock
         rival = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=120)
         assert rival.returncode == EXIT_ERROR
-        assert "another batch" in rival.stderr
+        assert (
+            "another batch" in rival.stderr and "is running on this output folder" in rival.stderr
+        )
+        statuses = wait_for(lambda s: sorted(s.values()) == ["aligning", "done"])
         workers = _children(batch.pid)
-        finished_vtt = (out / f"{finished}.vtt").stat()
         batch.send_signal(signal.SIGKILL)
         batch.wait(timeout=30)
     finally:
         if batch.poll() is None:
             batch.kill()
-        assert batch.stderr is not None
-        batch.stderr.close()
+            batch.wait(timeout=30)
+    # Downloads race, so either episode may be the one finished first.
+    finished = next(key for key, status in statuses.items() if status == "done")
+    killed = next(key for key, status in statuses.items() if status == "aligning")
+    finished_vtt = (out / f"{finished}.vtt").stat()
     for worker in workers:  # workers die with the batch: no orphan writes into out/
         for _ in range(100):
             if not Path(f"/proc/{worker}").exists() or "Z" in _proc_state(worker):
