@@ -12,8 +12,11 @@ second pass aligns again with the turn starts pulled onto those changes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
+from difflib import SequenceMatcher
+from functools import cache
 
 import numpy as np
 
@@ -27,9 +30,58 @@ PAUSE_CAP = 1.5
 PUNCT_WEIGHT = 1.0  # ... when the ASR ended a sentence just before the start
 CHANGE_WEIGHT = 1.0  # per standardised change score: gained at turn starts, paid inside turns
 BOUNDARY_WEIGHT = 1.5  # per second between a turn start and its chosen voice change
+ANCHOR_WEIGHT = 1.5  # saved when a sentence's span holds an ASR word matching its name/number
+ANCHOR_REACH = 3  # units: how far from its length-based place an anchor may pull
 LATE_WORD = 0.9  # seconds between a span's start and its first ASR word that move it
 SKIPPED = 2.0  # ... unless over this: then Whisper skipped speech, a frequent failure
 MIN_SPAN = 1e-3  # seconds: no sentence is shorter, even when units run out
+
+
+_TOKEN = re.compile(r"\w+")
+
+
+def anchor_words(text: str) -> list[str]:
+    """Lower-cased names (capitalised, not the first word) and numbers in a sentence:
+    words that survive translation ("Linnanmäki", "2024")."""
+    tokens = _TOKEN.findall(text)
+    return [
+        t.lower()
+        for k, t in enumerate(tokens)
+        if t.isdigit() or (k > 0 and t[0].isupper() and len(t) >= 4)
+    ]
+
+
+def same_word(anchor: str, heard: str) -> bool:
+    """Numbers exactly; names loosely, as Whisper spells them ("linjanmäki")."""
+    if anchor.isdigit() or heard.isdigit():
+        return anchor == heard
+    return len(heard) >= 4 and SequenceMatcher(None, anchor, heard).ratio() >= 0.75
+
+
+def anchor_units(texts: Sequence[str], asr: Transcription, units: Units) -> list[np.ndarray]:
+    """Per sentence, the units holding an ASR word that matches one of its anchor words."""
+    heard = [(_TOKEN.findall(w.text.lower()), (w.start + w.end) / 2) for w in asr.words]
+
+    @cache
+    def times(anchor: str) -> tuple[float, ...]:
+        return tuple(t for tokens, t in heard if any(same_word(anchor, w) for w in tokens))
+
+    out = []
+    for text in texts:
+        at = [t for a in anchor_words(text) for t in times(a)]
+        found = np.searchsorted(units.end, np.array(at, dtype=float))
+        out.append(np.unique(found[found < len(units.end)]))
+    return out
+
+
+def nearby_anchors(anchors: list[np.ndarray], firsts: list[int]) -> list[np.ndarray]:
+    """Each sentence's anchor units within ANCHOR_REACH units of where it now lies: a name
+    said many times pulls a sentence only towards its own mention, not across the episode."""
+    ends = [*firsts[1:], max(f + 1 for f in firsts)]
+    return [
+        a[(a >= first - ANCHOR_REACH) & (a < end + ANCHOR_REACH)]
+        for a, first, end in zip(anchors, firsts, ends, strict=True)
+    ]
 
 
 def dp_alignment(
@@ -38,11 +90,13 @@ def dp_alignment(
     rates: np.ndarray,
     turn_start: np.ndarray,
     targets: np.ndarray,
+    anchors: Sequence[np.ndarray] = (),
 ) -> list[int]:
     """First unit of each sentence minimising the total cost (monotonic, all units used).
 
     `rates` is chars per second of speech per sentence; `targets` the time each turn-start
-    sentence should start at (NaN: no target).
+    sentence should start at (NaN: no target); `anchors` the units that hold a sentence's
+    names and numbers.
     """
     n, m = len(chars), len(units.start)
     cum = units.cum_speech
@@ -66,6 +120,9 @@ def dp_alignment(
             j = js[: m + 1 - k]
             speech = np.maximum(cum[j + k] - cum[j], MIN_SPAN)
             cost = ((np.log(speech) - expected[i]) / LENGTH_SIGMA) ** 2 + start_cost[j[:m]]
+            if len(anchors) > i and len(anchors[i]):
+                held = (j[:, None] <= anchors[i]) & (anchors[i] < j[:, None] + k)
+                cost -= ANCHOR_WEIGHT * held.any(axis=1)
             cand = total[i, j] + cost
             better = cand < total[i + 1, j + k]
             total[i + 1, j + k] = np.where(better, cand, total[i + 1, j + k])
@@ -214,7 +271,8 @@ def align_cross_lingual(
     firsts = dp_alignment(plain, chars, rates, turn_start, no_targets)
     doubts = evidence_warnings(units, firsts, turn_start, chars)
     targets = turn_targets(firsts, units, turn_start, boundaries)
-    firsts = dp_alignment(units, chars, rates, turn_start, targets)
+    anchors = nearby_anchors(anchor_units([s.text for s in sentences], asr, units), firsts)
+    firsts = dp_alignment(units, chars, rates, turn_start, targets, anchors)
     conf = sentence_confidences(firsts, units, chars, rates, turn_start, targets)
     lasts = [*(f - 1 for f in firsts[1:]), len(units.start) - 1]
     spans = [

@@ -109,16 +109,20 @@ def region_cuts(
 ) -> list[tuple[float, float, float]]:
     """(time, half pause, punct) where to cut the region [a, b]: pauses the speech regions
     merged over (from the candidates) and the ASR's sentence ends, at least 0.2 s apart."""
-    found = [(c.time, c.pause_length / 2, 0.0) for c in boundaries]
-    found += [(t, 0.0, 1.0) for t in splits]
     cuts: list[tuple[float, float, float]] = []
-    for t, half, punct in sorted(found):
-        if not a + 0.2 + half < t < b - 0.2 - half:
-            continue
-        if cuts and t - half <= cuts[-1][0] + cuts[-1][1] + 0.2:  # too close: one cut
-            cuts[-1] = (cuts[-1][0], cuts[-1][1], max(cuts[-1][2], punct))
-        else:
-            cuts.append((t, half, punct))
+    for c in sorted(boundaries, key=lambda c: c.time):  # pauses first: they are surer
+        t, half = c.time, c.pause_length / 2
+        if a + 0.2 + half < t < b - 0.2 - half and (
+            not cuts or t - half > cuts[-1][0] + cuts[-1][1] + 0.2
+        ):
+            cuts.append((t, half, 0.0))
+    for t in splits:  # the ASR's sentence ends: on a pause it marks it, else a cut of its own
+        near = [k for k, (u, half, _) in enumerate(cuts) if abs(t - u) <= half + 0.2]
+        if near:
+            cuts[near[0]] = (*cuts[near[0]][:2], 1.0)
+        elif a + 0.2 < t < b - 0.2:
+            cuts.append((t, 0.0, 1.0))
+            cuts.sort()
     return cuts
 
 
