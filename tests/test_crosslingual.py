@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.crosslingual import align_cross_lingual, spread_words
+from pipeline.crosslingual import align_cross_lingual, anchor_words, same_word, spread_words
 from pipeline.records import Reference, Segment, Transcription, Turn, Word
 from pipeline.speakers import Candidate
 
@@ -91,6 +91,38 @@ def test_too_few_regions_still_times_every_sentence() -> None:
     assert len(times) == 6
     assert all(a < b for a, b in times)
     assert all(b <= c for (_, b), (c, _) in itertools.pairwise(times))
+
+
+def test_pauses_from_candidates_cut_merged_speech() -> None:
+    """Speech detection merged everything into one region; the candidates know the pauses."""
+    ref, speech, cands, starts = episode([[40, 80, 30], [120, 25], [60, 60]])
+    duration = speech[-1][1] + 1.0
+    one = [(speech[0][0], speech[-1][1])]
+    result = align_cross_lingual(ref, asr_over(speech, duration), one, cands)
+    assert [s.start for s in result.sentences] == pytest.approx(starts, abs=1e-6)
+
+
+def test_names_and_numbers_are_anchors() -> None:
+    assert anchor_words("Eila Linnanmäki, du är chef vid Institutet sedan 2019.") == [
+        "linnanmäki", "institutet", "2019",
+    ]  # fmt: skip
+    assert same_word("linnanmäki", "linjanmäki")
+    assert not same_word("2019", "2018")
+    assert not same_word("lehtinen", "ja")
+
+
+def test_a_name_heard_decides_between_equal_fits() -> None:
+    """Three equal regions, two sentences: lengths slightly favour 2+1; the name Whisper
+    heard in the middle region belongs to the second sentence, so 1+2."""
+    first, second = "x" * 43 + ".", "Hon heter Linnanmäki " + "y" * 20 + "."
+    ref = Reference((Turn("Lehtinen", (first, second)),), "sv")
+    speech = [(1.0, 4.0), (4.5, 7.5), (8.0, 11.0)]
+    words = [Word("sana", 1.2, 3.8), Word("linjanmäki,", 4.6, 7.4), Word("sana.", 8.2, 10.8)]
+    asr = Transcription(
+        "fi", 1.0, 12.0, tuple(Segment(w.start, w.end, w.text, (w,)) for w in words)
+    )
+    result = align_cross_lingual(ref, asr, speech, ())
+    assert [s.start for s in result.sentences] == [1.0, 4.5]
 
 
 def test_words_spread_by_length_with_sentence_confidence() -> None:
