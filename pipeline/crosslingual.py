@@ -55,7 +55,10 @@ def same_word(anchor: str, heard: str) -> bool:
     """Numbers exactly; names loosely, as Whisper spells them ("linjanmäki")."""
     if anchor.isdigit() or heard.isdigit():
         return anchor == heard
-    return len(heard) >= 4 and SequenceMatcher(None, anchor, heard).ratio() >= 0.75
+    if len(heard) < 4 or abs(len(heard) - len(anchor)) > len(anchor) // 3 + 1:
+        return False  # cheap rejections first: an hour has ~10 000 words
+    matcher = SequenceMatcher(None, anchor, heard)
+    return matcher.quick_ratio() >= 0.75 and matcher.ratio() >= 0.75
 
 
 def anchor_units(texts: Sequence[str], asr: Transcription, units: Units) -> list[np.ndarray]:
