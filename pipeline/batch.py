@@ -44,7 +44,10 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     )
     batch.add_argument("feed", metavar="FEED", help="RSS/Atom feed URL or file, or a set URL")
     batch.add_argument("--transcripts", type=Path, metavar="DIR", help="reference transcripts")
-    batch.add_argument("-o", "--out", type=Path, required=True, metavar="DIR")
+    batch.add_argument(
+        "-o", "--out", type=Path, required=True, metavar="DIR",
+        help="output folder; it also keeps the batch state, so rerun on the same one",
+    )  # fmt: skip
     batch.add_argument("-j", "--jobs", type=_positive_int, default=1, help="parallel aligners")
     batch.add_argument(
         "--download-archive", type=Path, metavar="FILE",

@@ -30,7 +30,7 @@ from pipeline.names import short_hash
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_BYTES = 1 << 30  # 1 GiB: hours of MP3; a larger "episode" is a mistake
+DEFAULT_MAX_BYTES = 1_000_000_000  # 1 GB: many hours of MP3; a larger "episode" is a mistake
 _ALLOWED_SCHEMES = ("http", "https")
 _MAX_BACKOFF_SECONDS = 30.0
 
