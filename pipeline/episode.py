@@ -97,11 +97,12 @@ def alignment_for(
 ) -> Alignment:
     """Pick the aligner from the languages of the audio and the text, and run it."""
     from pipeline.models import load_model
-    from pipeline.speakers import speech_regions
+    from pipeline.speakers import regions_from_activity, speech_activity
 
     model = load_model(options.model)
     duration = len(samples) / SAMPLE_RATE
-    speech = speech_regions(samples, SAMPLE_RATE)
+    activity = speech_activity(samples, SAMPLE_RATE)
+    speech = regions_from_activity(activity)
     if not speech:
         raise PodalignError("the audio has no speech to align (only silence or steady noise)")
     if reference is None:
@@ -129,7 +130,7 @@ def alignment_for(
         # Finer regions for snapping sentence edges: a click or breath before a sentence
         # must not pass for its onset (measured on the real-voice episodes: p90 start
         # error 0.51 s with the 0.25 s/0.1 s regions, 0.23 s with these).
-        edges = speech_regions(samples, SAMPLE_RATE, min_pause=0.15, min_speech=0.2)
+        edges = regions_from_activity(activity, min_pause=0.15, min_speech=0.2)
         alignment = align_same_language(
             reference, timings, edges, duration, audio_language=audio_lang
         )
