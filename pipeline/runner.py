@@ -8,6 +8,7 @@ episodes in flight, which the next run redoes.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from pipeline.episode_steps import Fetched, build_report, fetch_work, outcome_reason
 from pipeline.errors import PodalignError
@@ -64,6 +66,11 @@ class Engine:
     def run(self, works: list[Work]) -> None:
         if not works:
             return
+        # Log lines go above the progress bar instead of through it.
+        with logging_redirect_tqdm() if self.progress else contextlib.nullcontext():
+            self._run(works)
+
+    def _run(self, works: list[Work]) -> None:
         jobs = max(1, min(self.jobs, len(works)))
         bar = tqdm(total=len(works), unit="episode", disable=not self.progress, file=sys.stderr)
         downloads = ThreadPoolExecutor(max_workers=min(jobs + 1, 4), thread_name_prefix="fetch")

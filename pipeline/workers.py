@@ -12,7 +12,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from pipeline.errors import PodalignError
 
@@ -45,9 +45,11 @@ def init_worker(model: str, cpu_threads: int, log_level: int, batch_pid: int) ->
     _die_with_parent(batch_pid)
     # Read by OpenMP when the model's first thread pool starts: jobs x threads = the cores.
     os.environ["OMP_NUM_THREADS"] = str(cpu_threads)
-    logging.basicConfig(
-        level=log_level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
-    )
+    # Several workers share the batch's terminal: their own progress bars would scribble
+    # over the batch's bar, and their step-by-step logs over its per-episode lines.
+    sys.stderr = _NotATerminal(sys.stderr)
+    quiet = log_level if log_level <= logging.DEBUG else max(log_level, logging.WARNING)
+    logging.basicConfig(level=quiet, stream=sys.stderr, format="podalign: %(message)s")
     from pipeline.models import load_model
 
     started = time.monotonic()
@@ -88,3 +90,17 @@ def _watch_parent(parent: int) -> None:
     while os.getppid() == parent:
         time.sleep(1.0)
     os._exit(1)
+
+
+class _NotATerminal:
+    """A stream that passes everything through but says it is no terminal, so the
+    aligner's tqdm bars stay off in workers."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def isatty(self) -> bool:
+        return False
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
