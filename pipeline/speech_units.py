@@ -94,18 +94,24 @@ def leading_jingle(regions: list[list[float]], heard: list[bool]) -> int:
     return 0
 
 
-def sentence_end_splits(asr: Transcription) -> list[float]:
-    """Times between an ASR word that ends a sentence (.?!) and the next word."""
-    words = asr.words
-    return [
-        (w.end + nxt.start) / 2
-        for w, nxt in itertools.pairwise(words)
-        if w.text.strip().endswith((".", "?", "!")) and nxt.start >= w.end
-    ]
+def asr_breaks(asr: Transcription) -> list[tuple[float, float]]:
+    """(time, strength 0..1) where the ASR suggests a sentence may start: the start of the
+    word after a sentence end (.?!: strength 1) or after a silent gap in its word times
+    (strength grows with the gap, full at 0.6 s), which still shows pauses that the speech
+    regions merged over."""
+    out = []
+    for w, nxt in itertools.pairwise(asr.words):
+        gap = nxt.start - w.end
+        if gap < 0:
+            continue
+        strength = 1.0 if w.text.strip().endswith((".", "?", "!")) else min(1.0, gap / 0.6)
+        if strength >= 0.25:
+            out.append((nxt.start, strength))
+    return out
 
 
 def region_cuts(
-    a: float, b: float, splits: list[float], boundaries: Sequence[Candidate]
+    a: float, b: float, breaks: list[tuple[float, float]], boundaries: Sequence[Candidate]
 ) -> list[tuple[float, float, float]]:
     """(time, half pause, punct) where to cut the region [a, b]: pauses the speech regions
     merged over (from the candidates) and the ASR's sentence ends, at least 0.2 s apart."""
@@ -116,12 +122,13 @@ def region_cuts(
             not cuts or t - half > cuts[-1][0] + cuts[-1][1] + 0.2
         ):
             cuts.append((t, half, 0.0))
-    for t in splits:  # the ASR's sentence ends: on a pause it marks it, else a cut of its own
-        near = [k for k, (u, half, _) in enumerate(cuts) if abs(t - u) <= half + 0.2]
+    for t, strength in breaks:  # the ASR's: on a pause it marks it, else a cut of its own
+        near = [k for k, (u, half, _) in enumerate(cuts) if abs(t - u) <= half + 0.3]
         if near:
-            cuts[near[0]] = (*cuts[near[0]][:2], 1.0)
+            k = near[0]
+            cuts[k] = (*cuts[k][:2], max(cuts[k][2], strength))
         elif a + 0.2 < t < b - 0.2:
-            cuts.append((t, 0.0, 1.0))
+            cuts.append((t, 0.0, strength))
             cuts.sort()
     return cuts
 
@@ -141,20 +148,27 @@ def build_units(
     boundaries: Sequence[Candidate],
     n_sentences: int,
 ) -> Units:
-    """Regions cut at pauses and the ASR's sentence ends, then halved (longest first) until
-    there are UNITS_PER_SENTENCE units per sentence, so that sentence starts the pauses miss
-    stay reachable; pauses, punctuation and change scores per unit."""
-    splits = sentence_end_splits(asr)
+    """Regions cut at pauses and the ASR's breaks, then halved (longest first) until there
+    are UNITS_PER_SENTENCE units per sentence and none longer than a mean sentence, so that
+    sentence starts the pauses miss stay reachable; pauses, ASR breaks and change scores."""
+    breaks = asr_breaks(asr)
     pieces: list[tuple[float, float, float]] = []  # start, end, punct before
     for a, b in regions:
-        cuts = region_cuts(a, b, splits, boundaries)
+        cuts = region_cuts(a, b, breaks, boundaries)
         lefts = [a, *(t + half for t, half, _ in cuts)]
         rights = [*(t - half for t, half, _ in cuts), b]
         puncts = [0.0, *(punct for _, _, punct in cuts)]
         pieces += list(zip(lefts, rights, puncts, strict=True))
     word_starts = np.array([w.start for w in asr.words])
-    while len(pieces) < UNITS_PER_SENTENCE * n_sentences:
+    # Also no unit longer than a mean sentence: where Whisper heard nothing for 30 s, the
+    # starts hidden there must stay reachable. Bounded, so hours of audio stay quick.
+    mean_sentence = sum(b - a for a, b, _ in pieces) / max(n_sentences, 1)
+    for _ in range(4 * n_sentences + 10):
         k = max(range(len(pieces)), key=lambda i: pieces[i][1] - pieces[i][0])
+        if len(pieces) >= UNITS_PER_SENTENCE * n_sentences and (
+            pieces[k][1] - pieces[k][0] <= mean_sentence
+        ):
+            break
         pieces[k : k + 1] = halved(pieces[k], word_starts)
     start = np.array([p[0] for p in pieces])
     end = np.array([p[1] for p in pieces])
