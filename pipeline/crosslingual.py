@@ -185,7 +185,8 @@ def sentence_confidences(
         speech = max(cum[b] - cum[a], MIN_SPAN)
         z = np.log(speech * rates[i] / chars[i]) / (2 * LENGTH_SIGMA)
         parts = [float(np.exp(-0.5 * z * z))]
-        parts.append(1.0 if i == 0 else min(1.0, units.pause[a] / 0.3))
+        heard_break = max(min(1.0, units.pause[a] / 0.3), float(units.punct[a]))
+        parts.append(1.0 if i == 0 else heard_break)  # a pause or an ASR break at the start
         if i and turn_start[i]:
             off = abs(units.start[a] - units.pause[a] / 2 - targets[i])
             parts.append(0.3 if np.isnan(off) else float(np.exp(-off)))
