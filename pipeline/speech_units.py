@@ -60,14 +60,15 @@ def clean_regions(
     outro (music is loud but has no words) or short wordless noises; the ASR's segments or
     the whole file when nothing is left."""
     merged = merged_spans(speech, duration)
-    words = [(w.start + w.end) / 2 for w in asr.words]
+    real = [w for w in asr.words if any(ch.isalnum() for ch in w.text)]  # not "..." on music
+    words = [(w.start + w.end) / 2 for w in real]
     if words:
         heard = [any(a - 0.3 <= t <= b + 0.3 for t in words) for a, b in merged]
         first = leading_jingle(merged, heard)
         last = len(merged) - leading_jingle(merged[first:][::-1], heard[first:][::-1])
         merged = merged[first:last]
         # A short wordless region inside is a click, breath or room noise before a clip.
-        spoken = [(w.start - 0.2, w.end + 0.2) for w in asr.words]
+        spoken = [(w.start - 0.2, w.end + 0.2) for w in real]
         merged = [
             [a, b]
             for a, b in merged

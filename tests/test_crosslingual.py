@@ -75,6 +75,17 @@ def test_wordless_intro_is_skipped() -> None:
     assert result.sentences[0].start == pytest.approx(starts[0])
 
 
+def test_whisper_dots_on_the_intro_are_not_words() -> None:
+    """Whisper writes " ..." over music: that is not hearing speech there."""
+    ref, speech, cands, starts = episode([[50, 70], [40]])
+    duration = speech[-1][1] + 1.0
+    dots = Segment(0.0, 0.9, " ...", (Word(" ...", 0.0, 0.9),))
+    asr = asr_over(speech, duration)
+    asr = Transcription("fi", 1.0, duration, (dots, *asr.segments))
+    result = align_cross_lingual(ref, asr, [(0.0, 0.9), *speech], cands)
+    assert result.sentences[0].start == pytest.approx(starts[0])
+
+
 def test_opening_skipped_by_whisper_is_still_speech() -> None:
     """Whisper often hears nothing in the first sentences: they stay, unlike a jingle (a
     wordless stretch ended by a pause of 1 s or more; a wordless first turn would go too)."""
