@@ -2,12 +2,14 @@
 
 The words cannot be matched, so the evidence is structural: sentences start after pauses,
 a sentence's speaking time follows its length in characters (at a rate estimated per
-episode, then per speaker), the ASR ends sentences with punctuation, and the transcript's
-turn changes sit at pauses where the voice changes. The speech is cut into *units* (speech
-regions, split further where the ASR ends a sentence inside one), and a monotonic dynamic
-programme gives every sentence a run of consecutive units. A first pass estimates where the
-turns change; `best_turn_boundaries` picks the voice changes nearest those estimates; a
-second pass aligns again with the turn starts pulled onto those changes.
+episode, then per speaker), the ASR ends sentences with punctuation or leaves gaps between
+words, the transcript's turn changes sit at pauses where the voice changes, and names and
+numbers survive translation. The speech is cut into units (pipeline.speech_units), and a
+monotonic dynamic programme gives every sentence a run of consecutive units. Passes: lengths
+and pauses only (rate per episode, then per speaker; the transcript's turns are checked
+against the voice changes here), then `best_turn_boundaries` picks the voice changes nearest
+that pass's turn starts, and a last pass pulls the turn starts onto them and lets names and
+numbers heard nearby hold their sentences.
 """
 
 from __future__ import annotations
