@@ -49,7 +49,7 @@ def align_same_language(
         sentences.append(
             AlignedSentence(ref.index, ref.turn, ref.speaker, ref.text, tuple(own), confidence)
         )
-    sentences = snapped_to_speech(sentences, speech, duration)
+    sentences = ordered(snapped_to_speech(sentences, speech, duration))
     return Alignment(
         tuple(sentences),
         duration,
@@ -112,6 +112,22 @@ def _edges_trimmed(words: list[AlignedWord]) -> list[AlignedWord]:
     if last.end - last.start > limit and len(words) > 1:
         words[-1] = _with_times(last, last.start, last.start + limit)
     return words
+
+
+def ordered(sentences: Sequence[AlignedSentence]) -> list[AlignedSentence]:
+    """The guarantee, whatever the evidence did: words never go backwards and a sentence
+    starts no earlier than the previous one ended."""
+    out: list[AlignedSentence] = []
+    floor = 0.0
+    for sentence in sentences:
+        words = []
+        for w in sentence.words:
+            start = max(w.start, floor)
+            words.append(_with_times(w, start, max(w.end, start)))
+            floor = start
+        out.append(_replace_words(sentence, words))
+        floor = words[-1].end
+    return out
 
 
 def _nearest(

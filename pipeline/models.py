@@ -11,6 +11,7 @@ import importlib.util
 import logging
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 from pipeline.errors import PodalignError
@@ -52,8 +53,10 @@ def embedded_model_path() -> Path:
         return target
     part1, part2 = (_package_data(p) for p in _PART_PACKAGES)
     target.mkdir(parents=True, exist_ok=True)
-    tmp = target / "model.bin.joining"
-    with tmp.open("wb") as out:
+    # A unique temporary name: batch workers may join at the same moment on a fresh machine.
+    fd, name = tempfile.mkstemp(prefix="model.bin.", suffix=".joining", dir=target)
+    tmp = Path(name)
+    with os.fdopen(fd, "wb") as out:
         for part in (part1 / "model.bin.part1", part2 / "model.bin.part2"):
             with part.open("rb") as fh:
                 shutil.copyfileobj(fh, out, 1 << 22)
