@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -21,7 +23,9 @@ REF = _reference(
 
 
 def _timed(words: list[str], start: float = 1.0, step: float = 0.4, p: float = 0.8) -> list[Word]:
-    return [Word(w, start + i * step, start + i * step + step * 0.8, p) for i, w in enumerate(words)]
+    return [
+        Word(w, start + i * step, start + i * step + step * 0.8, p) for i, w in enumerate(words)
+    ]
 
 
 def test_every_word_gets_its_heard_time_and_speaker() -> None:
@@ -81,10 +85,13 @@ sentence_text = st.lists(
 @settings(max_examples=150, deadline=None)
 @given(
     turns=st.lists(
-        st.tuples(st.sampled_from(["Lehtinen", "Linnanmäki", None]),
-                  st.lists(sentence_text, min_size=1, max_size=4)),
-        min_size=1, max_size=4,
-    ),  # fmt: skip
+        st.tuples(
+            st.sampled_from(["Lehtinen", "Linnanmäki", None]),
+            st.lists(sentence_text, min_size=1, max_size=4),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
     data=st.data(),
 )
 def test_any_timings_give_every_word_a_time_in_order_without_overlap(turns, data) -> None:
@@ -101,9 +108,9 @@ def test_any_timings_give_every_word_a_time_in_order_without_overlap(turns, data
     alignment = align_same_language(reference, timings, speech, duration)
     words = [w for s in alignment.sentences for w in s.words]
     assert [w.text for w in words] == [w for _, w in reference_words(reference)]
-    for a, b in zip(words, words[1:], strict=False):
+    for a, b in itertools.pairwise(words):
         assert a.start <= b.start
     for w in words:
         assert 0.0 <= w.start <= w.end <= max(duration, 0.0) + 1e-9
-    for a, b in zip(alignment.sentences, alignment.sentences[1:], strict=False):
+    for a, b in itertools.pairwise(alignment.sentences):
         assert a.end <= b.start + 1e-9
