@@ -11,7 +11,7 @@ stays reliable on short turns where a local two-window test (ΔBIC) has too litt
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -72,22 +72,38 @@ def dct_matrix(n_in: int, n_out: int) -> np.ndarray:
 
 def frame_features(samples: np.ndarray, sr: int) -> Features:
     """Energy, MFCCs (c0 = log-mel level) and speech activity for 25 ms frames every 10 ms."""
-    x = np.asarray(samples, dtype=np.float32).reshape(-1)
-    frame_len, hop = round(FRAME_SECONDS * sr), round(HOP_SECONDS * sr)
-    x = np.pad(x, (0, max(0, frame_len - len(x))))  # a short input is still one frame
-    frames = np.lib.stride_tricks.sliding_window_view(x, frame_len)[::hop]
+    frame_len = round(FRAME_SECONDS * sr)
     n_fft = 1 << int(np.ceil(np.log2(frame_len)))
     mel, dct, window = mel_filterbank(sr, n_fft), dct_matrix(N_MELS, N_MFCC), np.hamming(frame_len)
     energy, cepstra = [], []
-    for start in range(0, len(frames), BLOCK_FRAMES):
-        block = frames[start : start + BLOCK_FRAMES].astype(np.float64)
-        energy.append(10.0 * np.log10(np.mean(block**2, axis=1) + 1e-10))
+    for block in _frame_blocks(samples, sr):
+        energy.append(_levels(block))
         # Pre-emphasis flattens the spectral tilt so the upper formants count too.
         block = np.concatenate([block[:, :1], block[:, 1:] - 0.97 * block[:, :-1]], axis=1)
         power = np.abs(np.fft.rfft(block * window, n=n_fft)) ** 2
         cepstra.append(np.log(power @ mel.T + 1e-10) @ dct)
     level = np.concatenate(energy)
     return Features(level, np.concatenate(cepstra), speech_from_energy(level))
+
+
+def frame_levels(samples: np.ndarray, sr: int) -> np.ndarray:
+    """Level in dB of 25 ms frames every 10 ms: the energy half of `frame_features`, without
+    the spectra (a fifth of the time), for callers that only need speech activity."""
+    return np.concatenate([_levels(block) for block in _frame_blocks(samples, sr)])
+
+
+def _frame_blocks(samples: np.ndarray, sr: int) -> Iterator[np.ndarray]:
+    """Overlapping 25 ms frames every 10 ms, float64, BLOCK_FRAMES at a time."""
+    x = np.asarray(samples, dtype=np.float32).reshape(-1)
+    frame_len, hop = round(FRAME_SECONDS * sr), round(HOP_SECONDS * sr)
+    x = np.pad(x, (0, max(0, frame_len - len(x))))  # a short input is still one frame
+    frames = np.lib.stride_tricks.sliding_window_view(x, frame_len)[::hop]
+    for start in range(0, len(frames), BLOCK_FRAMES):
+        yield frames[start : start + BLOCK_FRAMES].astype(np.float64)
+
+
+def _levels(frames: np.ndarray) -> np.ndarray:
+    return 10.0 * np.log10(np.mean(frames**2, axis=1) + 1e-10)
 
 
 def speech_from_energy(energy: np.ndarray) -> np.ndarray:
@@ -111,7 +127,7 @@ def speech_from_energy(energy: np.ndarray) -> np.ndarray:
 
 def speech_activity(samples: np.ndarray, sr: int) -> np.ndarray:
     """Bool per 10 ms frame (frame i starts at i * 10 ms): is it speech."""
-    return frame_features(samples, sr).speech
+    return speech_from_energy(frame_levels(samples, sr))
 
 
 def regions_from_activity(

@@ -342,3 +342,10 @@ def test_alternation_agreement_counts_sign_changes() -> None:
     assert speakers.alternation_agreement([1.0, -2.0, 0.5, -0.1]) == 1.0
     assert speakers.alternation_agreement([1.0, 2.0, -1.0]) == 0.5
     assert speakers.alternation_agreement([3.0]) == 1.0
+
+
+@pytest.mark.parametrize("noise", [0.0, 1e-3, 0.05])
+def test_speech_activity_matches_the_full_features_without_computing_spectra(noise) -> None:
+    x = tone_bursts([(0.3, 1.1), (1.4, 2.0), (2.9, 4.2)], 70.0)  # several FFT blocks
+    x = x + np.random.default_rng(1).normal(0, noise, len(x)).astype(np.float32)
+    assert np.array_equal(speakers.speech_activity(x, SR), speakers.frame_features(x, SR).speech)
