@@ -349,3 +349,17 @@ def test_speech_activity_matches_the_full_features_without_computing_spectra(noi
     x = tone_bursts([(0.3, 1.1), (1.4, 2.0), (2.9, 4.2)], 70.0)  # several FFT blocks
     x = x + np.random.default_rng(1).normal(0, noise, len(x)).astype(np.float32)
     assert np.array_equal(speakers.speech_activity(x, SR), speakers.frame_features(x, SR).speech)
+
+
+def test_loud_regions_drop_a_breath_that_passes_the_speech_threshold() -> None:
+    speech = tone_bursts([(1.0, 3.0), (5.0, 7.0), (9.0, 11.0)], 12.0)
+    weak = tone_bursts([(4.4, 4.8)], 12.0) * 0.05  # 26 dB down: a breath before a sentence
+    softer = tone_bursts([(8.0, 8.6)], 12.0) * 0.5  # 6 dB down: a soft word, still speech
+    x = speech + weak + softer
+    levels = speakers.frame_levels(x, SR)
+    regions = speakers.regions_from_activity(speakers.speech_from_energy(levels), 0.15, 0.2)
+    assert any(abs(a - 4.4) < 0.05 for a, _ in regions)  # the breath passes the threshold...
+    loud = speakers.loud_regions(regions, levels)
+    assert [round(a) for a, _ in loud] == [1, 5, 8, 9]  # ...but is no sentence onset
+    assert speakers.loud_regions([], levels) == []
+    assert speakers.loud_regions(regions, np.array([])) == []
