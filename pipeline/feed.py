@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 import xml.etree.ElementTree as ET
 import xml.sax
 from dataclasses import dataclass
@@ -22,7 +20,7 @@ import feedparser
 import yt_dlp
 
 from pipeline.errors import PodalignError
-from pipeline.fetch import is_url, require_http_url
+from pipeline.fetch import is_url, read_url, require_http_url
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +75,7 @@ def read_feed(source: str, timeout_seconds: float = 60.0) -> Feed:
         require_http_url(source, "feed URL")
         if _is_playlist_host(source):
             return read_playlist(source)
-        data = _download_feed(source, timeout_seconds)
+        data = read_url(source, "feed", MAX_FEED_BYTES, timeout_seconds, "; check the feed URL")
     else:
         path = Path(source).expanduser()
         if not path.is_file():
@@ -201,21 +199,6 @@ def _error_position(data: bytes, problem: xml.sax.SAXParseException) -> tuple[in
     except ET.ParseError as err:
         return err.position
     return problem.getLineNumber(), problem.getColumnNumber()
-
-
-def _download_feed(url: str, timeout_seconds: float) -> bytes:
-    request = urllib.request.Request(url, headers={"User-Agent": "podalign feed reader"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout_seconds) as response:
-            data = response.read(MAX_FEED_BYTES + 1)
-    except urllib.error.HTTPError as err:
-        raise PodalignError(f"{url}: HTTP {err.code} {err.reason}; check the feed URL") from None
-    except (urllib.error.URLError, OSError) as err:
-        reason = getattr(err, "reason", err)
-        raise PodalignError(f"{url}: cannot fetch the feed: {reason}") from None
-    if len(data) > MAX_FEED_BYTES:
-        raise PodalignError(f"{url}: feed larger than {MAX_FEED_BYTES // 1_000_000} MB refused")
-    return data
 
 
 def _is_playlist_host(url: str) -> bool:

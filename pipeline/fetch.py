@@ -13,7 +13,9 @@ import glob
 import logging
 import sys
 import time
+import urllib.error
 import urllib.parse
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,6 +86,25 @@ def require_http_url(url: str, what: str = "URL") -> str:
         shown = url if len(url) <= 80 else url[:77] + "..."
         raise PodalignError(f"{what} {shown!r} refused: only http:// and https:// URLs are fetched")
     return url.strip()
+
+
+def read_url(url: str, what: str, limit: int, timeout_seconds: float, hint: str = "") -> bytes:
+    """The body of a small HTTP(S) document (a feed, a transcript), at most `limit` bytes.
+
+    Raises PodalignError "<what> <url>: <reason>[; <hint>]"; audio goes through yt-dlp instead.
+    """
+    request = urllib.request.Request(url, headers={"User-Agent": "podalign"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_seconds) as response:
+            data = response.read(limit + 1)
+    except urllib.error.HTTPError as err:
+        raise PodalignError(f"{what} {url}: HTTP {err.code} {err.reason}{hint}") from None
+    except (urllib.error.URLError, OSError) as err:
+        reason = getattr(err, "reason", err)
+        raise PodalignError(f"{what} {url}: cannot fetch it: {reason}{hint}") from None
+    if len(data) > limit:
+        raise PodalignError(f"{what} {url}: larger than {limit:,} bytes, refused")
+    return data
 
 
 def fetch_audio(

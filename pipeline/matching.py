@@ -14,14 +14,12 @@ from __future__ import annotations
 import csv
 import json
 import re
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import PodalignError
 from pipeline.feed import FeedEntry, TranscriptLink
-from pipeline.fetch import require_http_url
+from pipeline.fetch import read_url, require_http_url
 from pipeline.files import write_atomic
 from pipeline.names import slugify
 
@@ -128,15 +126,6 @@ def download_linked(link: TranscriptLink, dest: Path, timeout_seconds: float = 6
     """Download a feed-linked transcript to dest (its suffix set by its type); return the path."""
     url = require_http_url(link.url, "transcript link")
     target = dest.with_suffix(_LINK_TYPES[(link.type or "").lower()])
-    request = urllib.request.Request(url, headers={"User-Agent": "podalign"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout_seconds) as response:
-            data = response.read(MAX_TRANSCRIPT_BYTES + 1)
-    except urllib.error.HTTPError as err:
-        raise PodalignError(f"transcript {url}: HTTP {err.code} {err.reason}") from None
-    except (urllib.error.URLError, OSError) as err:
-        raise PodalignError(f"transcript {url}: {getattr(err, 'reason', err)}") from None
-    if len(data) > MAX_TRANSCRIPT_BYTES:
-        raise PodalignError(f"transcript {url}: larger than {MAX_TRANSCRIPT_BYTES} bytes")
+    data = read_url(url, "transcript", MAX_TRANSCRIPT_BYTES, timeout_seconds)
     target.parent.mkdir(parents=True, exist_ok=True)
     return write_atomic(target, data)

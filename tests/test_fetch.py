@@ -9,7 +9,14 @@ from loopback import LoopbackServer, Route
 from spoken import SpokenEpisode
 
 from pipeline.errors import PodalignError
-from pipeline.fetch import FetchOptions, InArchive, fetch_audio, file_sha256, require_http_url
+from pipeline.fetch import (
+    FetchOptions,
+    InArchive,
+    fetch_audio,
+    file_sha256,
+    read_url,
+    require_http_url,
+)
 
 FAST = FetchOptions(backoff_seconds=0.05)
 
@@ -110,3 +117,15 @@ def test_only_http_urls_are_fetched(url: str, tmp_path: Path) -> None:
         require_http_url(url, "enclosure")
     with pytest.raises(PodalignError, match="refused"):
         fetch_audio(url, tmp_path)
+
+
+def test_small_documents_are_read_whole_or_refused_in_one_line(loopback: LoopbackServer) -> None:
+    url = loopback.add("feed.xml", Route(b"<rss>" + b" " * 94 + b"</rss>", "application/rss+xml"))
+    assert read_url(url, "feed", 200, 5.0).startswith(b"<rss>")
+    with pytest.raises(PodalignError, match=r"^feed .*feed\.xml: larger than 100 bytes, refused$"):
+        read_url(url, "feed", 100, 5.0)
+    with pytest.raises(PodalignError, match=r"^transcript .*t\.txt: HTTP 404 Not Found; look$"):
+        read_url(loopback.url("t.txt"), "transcript", 100, 5.0, "; look")
+    closed = "http://127.0.0.1:9/x"  # the discard port: nobody listens on loopback
+    with pytest.raises(PodalignError, match=r":9/x: cannot fetch it: .*refused"):
+        read_url(closed, "feed", 100, 5.0)
