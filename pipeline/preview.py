@@ -29,6 +29,7 @@ import logging
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -281,10 +282,15 @@ def render_page(
         "@DATA@": _script_json(data),
         "@CSP@": _attr(CONTENT_SECURITY_POLICY),
     }
-    page = PAGE_TEMPLATE
+    page = page_template()
     for token, value in replacements.items():
         page = page.replace(token, value)
     return page
+
+
+def page_template() -> str:
+    """The page: HTML, CSS and script in one file beside this module, with @TOKEN@ slots."""
+    return resources.files("pipeline").joinpath("preview_page.html").read_text(encoding="utf-8")
 
 
 def relative_url(target: Path, base: Path) -> str:
@@ -316,203 +322,6 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
     "media-src 'self' file: data: blob:; img-src data:"
 )
-
-PAGE_TEMPLATE = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="@CSP@">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="podalign">
-<title>@TITLE@ · podalign preview</title>
-<style>
-:root { color-scheme: light dark; --fg: #1b1b1b; --bg: #fff; --muted: #666;
-  --active: #fff2a8; --active-edge: #d4a800; --doubt: #b3261e; --row: #f4f4f4; }
-@media (prefers-color-scheme: dark) {
-  :root { --fg: #eee; --bg: #161616; --muted: #aaa; --active: #4a3f00;
-    --active-edge: #f0c400; --doubt: #ff8a80; --row: #222; } }
-* { box-sizing: border-box; }
-body { margin: 0; font: 16px/1.45 system-ui, sans-serif; color: var(--fg); background: var(--bg); }
-header, footer { padding: 0.75rem 1.25rem; }
-header h1 { font-size: 1.3rem; margin: 0; }
-footer { color: var(--muted); font-size: 0.85rem; }
-footer a { color: inherit; }
-main { display: grid; grid-template-columns: minmax(16rem, 22rem) 1fr; gap: 1.25rem;
-  padding: 0 1.25rem; align-items: start; }
-@media (max-width: 44rem) { main { grid-template-columns: 1fr; } }
-.player { position: sticky; top: 0.75rem; }
-.player audio { width: 100%; }
-#status { color: var(--muted); font-size: 0.9rem; }
-.legend { font-size: 0.85rem; color: var(--muted); }
-.legend .mark { color: var(--doubt); }
-ol.transcript { list-style: none; margin: 0; padding: 0; max-height: calc(100vh - 8rem);
-  overflow-y: auto; }
-.cue button { display: grid; grid-template-columns: 4.5rem 8rem 1fr; gap: 0.5rem; width: 100%;
-  text-align: left; font: inherit; color: inherit; background: none; cursor: pointer;
-  border: 0; border-left: 4px solid transparent; padding: 0.3rem 0.5rem; }
-.cue button:hover { background: var(--row); }
-.cue button:focus-visible { outline: 2px solid var(--active-edge); }
-.cue .time { color: var(--muted); font-variant-numeric: tabular-nums; }
-.cue .speaker { font-weight: 600; overflow-wrap: anywhere; }
-.cue.continued .speaker { visibility: hidden; }
-.cue .text { white-space: pre-line; overflow-wrap: anywhere; }
-.cue.active button { background: var(--active); border-left-color: var(--active-edge); }
-.cue.doubtful .words { text-decoration: underline dotted var(--doubt); }
-.cue.doubtful button { border-left-style: dashed; border-left-color: var(--doubt); }
-.cue.doubtful.active button { border-left-color: var(--active-edge); }
-.cue .mark { color: var(--doubt); font-size: 0.8rem; margin-left: 0.4rem; white-space: nowrap; }
-</style>
-</head>
-<body>
-<header><h1>@TITLE@</h1></header>
-<main>
-<section class="player" aria-label="Player">
-<audio id="audio" controls preload="metadata" src="@AUDIO_URL@">
-<track id="subtitles" kind="subtitles" label="Subtitles" default src="@VTT_DATA_URL@">
-</audio>
-<p id="status" role="status">Reading the subtitles…</p>
-<p class="legend">Click a line to play from there.
-<span class="mark">⚠ unsure</span> marks a line whose timing podalign is not sure of.</p>
-</section>
-<ol id="transcript" class="transcript" aria-label="Transcript"></ol>
-</main>
-<footer>Audio: <a href="@AUDIO_URL@">@AUDIO_NAME@</a> (must stay beside this page) ·
-Subtitles: @LINKS@ (this page holds a copy of @VTT_NAME@ as it was when the page was made;
-run podalign preview again after aligning again) · made by podalign</footer>
-<script type="application/json" id="podalign-data">@DATA@</script>
-<script>
-(function () {
-  "use strict";
-  var data = JSON.parse(document.getElementById("podalign-data").textContent);
-  var audio = document.getElementById("audio");
-  var trackElement = document.getElementById("subtitles");
-  var list = document.getElementById("transcript");
-  var status = document.getElementById("status");
-  var rows = [];  // {cue, element} in the track's cue order
-  var active = [];  // indices into rows of the highlighted cues
-
-  function clock(seconds) {
-    var s = Math.floor(seconds), h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60;
-    var ss = String(s % 60).padStart(2, "0");
-    return h ? h + ":" + String(m).padStart(2, "0") + ":" + ss : m + ":" + ss;
-  }
-
-  // A <v Name> voice span becomes <span title="Name"> in getCueAsHTML().
-  function voiceOf(fragment) {
-    var span = fragment.querySelector("span[title]");
-    return span ? span.getAttribute("title") : null;
-  }
-
-  function confidenceOf(cue, position) {
-    var value = data.confidence[cue.id || String(position + 1)];
-    return typeof value === "number" ? value : null;
-  }
-
-  function rowFor(cue, position, previousVoice) {
-    var fragment = cue.getCueAsHTML();
-    var voice = voiceOf(fragment);
-    var item = document.createElement("li");
-    item.className = "cue";
-    item.dataset.index = String(position);
-    if (voice !== null && voice === previousVoice) item.classList.add("continued");
-    var button = document.createElement("button");
-    button.type = "button";
-    var time = document.createElement("span");
-    time.className = "time";
-    time.textContent = clock(cue.startTime);
-    var speaker = document.createElement("span");
-    speaker.className = "speaker";
-    speaker.textContent = voice || "";
-    var text = document.createElement("span");
-    text.className = "text";
-    var words = document.createElement("span");  // the cue alone, so only it is underlined
-    words.className = "words";
-    words.appendChild(fragment);
-    text.appendChild(words);
-    var confidence = confidenceOf(cue, position);
-    if (confidence !== null && confidence < data.threshold) {
-      item.classList.add("doubtful");
-      var mark = document.createElement("span");
-      mark.className = "mark";
-      mark.textContent = "⚠ unsure";
-      mark.title = "timing confidence " + confidence.toFixed(2) +
-        ", below " + data.threshold.toFixed(2);
-      text.appendChild(mark);
-    }
-    button.append(time, speaker, text);
-    button.addEventListener("click", function () { playFrom(position); });
-    item.appendChild(button);
-    return {row: {cue: cue, element: item}, voice: voice};
-  }
-
-  function buildTranscript() {
-    var cues = trackElement.track.cues, previousVoice = null, doubtful = 0;
-    list.textContent = "";
-    rows = [];
-    for (var i = 0; i < cues.length; i++) {
-      var made = rowFor(cues[i], i, previousVoice);
-      previousVoice = made.voice;
-      rows.push(made.row);
-      list.appendChild(made.row.element);
-      if (made.row.element.classList.contains("doubtful")) doubtful++;
-    }
-    status.textContent = rows.length + " cues" +
-      (Object.keys(data.confidence).length ? ", " + doubtful + " marked unsure" : "") + ".";
-    highlight();
-    document.documentElement.dataset.state = "ready";
-  }
-
-  // The cues the audio is in now (start <= t < end, as the HTML spec's active cues).
-  function activeAt(t) {
-    var out = [];
-    for (var i = 0; i < rows.length; i++) {
-      if (rows[i].cue.startTime <= t && t < rows[i].cue.endTime) out.push(i);
-    }
-    return out;
-  }
-
-  function highlight() {
-    var now = activeAt(audio.currentTime);
-    if (now.join() === active.join()) return;
-    active.forEach(function (i) {
-      rows[i].element.classList.remove("active");
-      rows[i].element.removeAttribute("aria-current");
-    });
-    now.forEach(function (i) {
-      rows[i].element.classList.add("active");
-      rows[i].element.setAttribute("aria-current", "true");
-    });
-    // follow the audio while it plays, but never yank the list while someone reads it paused
-    if (now.length && !audio.paused) rows[now[0]].element.scrollIntoView({block: "nearest"});
-    active = now;
-  }
-
-  function playFrom(position) {
-    audio.currentTime = rows[position].cue.startTime;
-    highlight();
-    var playing = audio.play();
-    if (playing && playing.catch) playing.catch(function () {});  // e.g. autoplay refused
-  }
-
-  audio.addEventListener("timeupdate", highlight);
-  audio.addEventListener("seeked", highlight);
-  audio.addEventListener("error", function () {
-    status.textContent = "The audio " + data.audio + " could not be played: " +
-      "it must stay in the same place relative to this page.";
-  });
-  trackElement.addEventListener("error", function () {
-    status.textContent = "This browser could not read the subtitles.";
-    document.documentElement.dataset.state = "error";
-  });
-  trackElement.track.mode = "hidden";  // load the cues; the transcript shows them instead
-  trackElement.track.addEventListener("cuechange", highlight);
-  if (trackElement.readyState === 2) buildTranscript();
-  else trackElement.addEventListener("load", buildTranscript);
-})();
-</script>
-</body>
-</html>
-"""
 
 
 # --- command line ------------------------------------------------------------------------------
