@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := ffmpeg espeak-ng sox chromium
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench bench-peers clean
 
 $(BIN)/podalign: pyproject.toml
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -33,10 +33,18 @@ lint: setup
 	$(BIN)/ruff check pipeline tests samples bench
 	$(BIN)/ruff format --check pipeline tests samples bench
 
+PEERS_PY := .peers-venv/bin/python
+
+# stable-ts joins the same-language figures when its venv exists (make bench-peers builds it).
 bench: setup
-	$(BIN)/python -m bench.bench_align
+	$(BIN)/python -m bench.bench_align $(if $(wildcard $(PEERS_PY)),--peers-python $(PEERS_PY))
 	$(BIN)/python -m bench.bench_crosslingual
 	$(BIN)/python bench/bench_batch.py
+
+# The peers (stable-ts, aeneas) in their own venv: about 7.5 GB of torch/torchaudio.
+bench-peers: setup
+	bash bench/peers_setup.sh
+	PYTHONPATH=. $(PEERS_PY) -m bench.bench_peers
 
 clean:
 	rm -rf $(VENV) bench-out .pytest_cache

@@ -1,13 +1,16 @@
 """Same-language benchmark: podalign's alignment against plain faster-whisper transcription.
 
 Run: python -m bench.bench_align [--out bench-out] [--kinds synthetic-sv,real-sv,real-fi]
+         [--peers-python .peers-venv/bin/python]
 
 For each fixture (built by samples.make_episodes, with measured ground truth) it runs, each
 in a fresh process so time and peak memory are its own: podalign's alignment (same model,
 language auto-detected from the text) and plain faster-whisper transcription of the same
 audio (beam 5, word timestamps). It prints sentence start/end errors, the share of reference
 words in the output in order, the share of cues with the right speaker, wall time, peak
-memory and the time ratio against plain transcription.
+memory and the time ratio against plain transcription. With --peers-python (the venv that
+bench/peers_setup.sh builds) it also runs stable-ts `align()` with the same model on the same
+audio and prints its figures and the time ratio (what a user would pick instead).
 """
 
 from __future__ import annotations
@@ -105,7 +108,7 @@ def even_spread(truth: dict) -> float:
     return float(np.median(np.abs(starts - [s["start"] for s in truth["sentences"]])))
 
 
-def bench_kind(kind: str, out: Path) -> None:
+def bench_kind(kind: str, out: Path, peers_python: str | None = None) -> None:
     from samples.make_episodes import build
 
     folder = out / kind
@@ -128,6 +131,26 @@ def bench_kind(kind: str, out: Path) -> None:
     )
     for warning in ours["warnings"]:
         print(f"  warning: {warning}")
+    if peers_python:
+        print_peer(ours, truth, folder, peers_python)
+
+
+def print_peer(ours: dict, truth: dict, folder: Path, peers_python: str) -> None:
+    """stable-ts `align()` on the same audio in the same run: what a user would pick instead."""
+    from bench.bench_peers import measured as peer_measured
+
+    peer = peer_measured("stable-ts", folder, truth["audio_language"], python=peers_python)
+    if "error" in peer:
+        print(f"  stable-ts: FAILED: {peer['error']}")
+        return
+    peer["cues"] = []
+    figures = sentence_figures(peer, truth)
+    print(f"  {'stable-ts align':<22} start median {figures['start median']:.3f}, "
+          f"p90 {figures['start p90']:.3f}, within 0.5 s {figures['start within 0.5 s']:.3f}, "
+          f"end median {figures['end median']:.3f}, p90 {figures['end p90']:.3f}")  # fmt: skip
+    print(f"  {'time vs stable-ts':<22} podalign {ours['seconds']:.1f} s, stable-ts "
+          f"{peer['seconds']:.1f} s, ratio {ours['seconds'] / peer['seconds']:.3f}; "
+          f"stable-ts peak {peer['peak_mb']:.0f} MB")  # fmt: skip
 
 
 def child(mode: str, folder: Path, language: str) -> None:
@@ -145,12 +168,23 @@ def peak_memory_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def fixture_parser(description: str, child_role: str) -> argparse.ArgumentParser:
+    """--out and --kinds, and the hidden --child ROLE FOLDER LANG a parent uses to run one
+    measurement in a fresh process."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--out", type=Path, default=Path("bench-out"))
     parser.add_argument("--kinds", default=",".join(KINDS))
     parser.add_argument(
-        "--child", nargs=3, metavar=("MODE", "FOLDER", "LANG"), help=argparse.SUPPRESS
+        "--child", nargs=3, metavar=(child_role, "FOLDER", "LANG"), help=argparse.SUPPRESS
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = fixture_parser(__doc__.splitlines()[0], "MODE")
+    parser.add_argument(
+        "--peers-python",
+        help="python of the venv bench/peers_setup.sh builds: also run stable-ts align",
     )
     args = parser.parse_args(argv)
     if args.child:
@@ -159,7 +193,7 @@ def main(argv: list[str] | None = None) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     print("podalign same-language benchmark (Whisper base, int8, CPU)")
     for kind in args.kinds.split(","):
-        bench_kind(kind, args.out)
+        bench_kind(kind, args.out, args.peers_python)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from pipeline.audio import SAMPLE_RATE, load_audio
 from pipeline.cues import cues_from_alignment
 from pipeline.errors import PodalignError
 from pipeline.records import AlignedSentence, AlignedWord, Alignment, Reference, Transcription
+from pipeline.timeline import condensed_samples, speech_timeline
 from pipeline.transcript import read_reference
 from pipeline.writers import WRITERS, write_subtitles
 
@@ -116,7 +117,11 @@ def alignment_for(
         return asr_only_alignment(_asr(samples, model, audio_lang, options), audio_lang)
     words = [w for _, w in reference_words(reference)]
     text_lang = options.text_lang or reference.language
-    aligner = _heard_aligner(model, samples, words, text_lang) if not options.audio_lang else None
+    # Forced alignment pays per second of audio, silent or not: it runs on the speech with
+    # long pauses cut short, and its times are mapped back to the episode.
+    timeline = speech_timeline(speech, len(samples), SAMPLE_RATE)
+    condensed = condensed_samples(samples, timeline, SAMPLE_RATE)
+    aligner = _heard_aligner(model, condensed, words, text_lang) if not options.audio_lang else None
     audio_lang = options.audio_lang or (text_lang if aligner else _detected(model, samples))
     text_lang = text_lang or audio_lang
     extra = _length_warnings(reference, speech)
@@ -131,8 +136,8 @@ def alignment_for(
         log.info("same-language alignment: %s text on %s speech", text_lang, audio_lang)
         from pipeline.forced import WindowedAligner
 
-        aligner = aligner or WindowedAligner(samples, model, audio_lang, words)
-        timings = aligner.timings()
+        aligner = aligner or WindowedAligner(condensed, model, audio_lang, words)
+        timings = [timeline.episode_word(w) for w in aligner.timings()]
         # Finer regions for snapping sentence edges, and only loud ones: a click or breath
         # before a sentence must not pass for its onset (real-voice episodes: p90 start
         # error 0.51 s with the 0.25 s/0.1 s regions, 0.23 s with these, 0.10 s loud only).
