@@ -23,8 +23,7 @@ setup: $(BIN)/podalign
 # The main job on the embedded model: align the bundled sample episode.
 demo: setup
 	$(BIN)/podalign align samples/sample-sv/episode.mp3 --transcript samples/sample-sv/transcript.txt \
-	  --lang auto -o samples/sample-sv/episode.vtt --format vtt --format srt --format json
-	$(BIN)/podalign preview samples/sample-sv
+	  --lang auto -o samples/sample-sv/episode.vtt --format vtt --format srt --format json --preview
 
 test: setup
 	$(BIN)/python -m pytest -q

@@ -6,10 +6,14 @@ import argparse
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline import __version__
 from pipeline.errors import PodalignError
 from pipeline.writers import WRITERS
+
+if TYPE_CHECKING:
+    from pipeline.episode import EpisodeResult
 
 log = logging.getLogger("podalign")
 
@@ -54,6 +58,8 @@ def _add_align(sub: argparse._SubParsersAction) -> None:
                    help="output format, repeatable (default: -o suffix, else vtt)")  # fmt: skip
     p.add_argument("--vad", action="store_true", help="voice-activity filter for the ASR passes")
     p.add_argument("--cache-dir", type=Path, help="transcription cache folder")
+    p.add_argument("--preview", action="store_true", help="also write <stem>.preview.html: the "
+                   "episode with its subtitles in a browser, unsure cues marked")  # fmt: skip
     p.set_defaults(func=cmd_align)
 
 
@@ -72,6 +78,8 @@ def cmd_align(args: argparse.Namespace) -> int:
     from pipeline.episode import AlignOptions, align_episode
 
     stem, formats = align_targets(args.output, args.audio, args.formats)
+    if args.preview and "vtt" not in formats:
+        raise PodalignError("--preview plays the WebVTT file: add --format vtt")
     audio_lang = args.audio_lang or (None if args.lang == "auto" else args.lang)
     options = AlignOptions(
         audio_lang, args.text_lang, args.model, formats, args.vad, args.cache_dir
@@ -83,7 +91,17 @@ def cmd_align(args: argparse.Namespace) -> int:
     )  # fmt: skip
     for path in result.outputs.values():
         print(path)
+    if args.preview:
+        print(_preview_of(result, args.audio))
     return 0
+
+
+def _preview_of(result: EpisodeResult, audio: Path) -> Path:
+    # Confidences exist only in memory: the subtitle formats have no place for them.
+    from pipeline.preview import PreviewInputs, confidences_from_cues, write_preview
+
+    inputs = PreviewInputs(result.outputs["vtt"], audio, result.outputs.get("json"))
+    return write_preview(inputs, confidences=confidences_from_cues(result.cues))
 
 
 def cmd_models(args: argparse.Namespace) -> int:

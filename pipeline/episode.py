@@ -18,7 +18,14 @@ from pipeline.align import align_same_language, reference_words
 from pipeline.audio import SAMPLE_RATE, load_audio
 from pipeline.cues import cues_from_alignment
 from pipeline.errors import PodalignError
-from pipeline.records import AlignedSentence, AlignedWord, Alignment, Reference, Transcription
+from pipeline.records import (
+    AlignedSentence,
+    AlignedWord,
+    Alignment,
+    Cue,
+    Reference,
+    Transcription,
+)
 from pipeline.timeline import condensed_samples, speech_timeline
 from pipeline.transcript import read_reference
 from pipeline.writers import WRITERS, write_subtitles
@@ -49,6 +56,7 @@ class EpisodeResult:
     audio_duration: float
     seconds: float
     alignment: Alignment | None = field(default=None, compare=False, repr=False)
+    cues: tuple[Cue, ...] = field(default=(), compare=False, repr=False)
 
 
 def output_paths(out_stem: Path, formats: tuple[str, ...]) -> dict[str, Path]:
@@ -79,7 +87,7 @@ def align_episode(
     )
     return EpisodeResult(
         written, alignment.mode, confidence, alignment.warnings, alignment.duration,
-        time.monotonic() - started, alignment,
+        time.monotonic() - started, alignment, tuple(cues),
     )  # fmt: skip
 
 

@@ -4,6 +4,7 @@ input giving one clear line, a non-zero exit and no partial output."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -40,9 +41,11 @@ def error_line(proc: subprocess.CompletedProcess[str]) -> str:
 def aligned_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("sample") / "episode.sv.vtt"
     proc = podalign("align", SAMPLE / "episode.mp3", "--transcript", SAMPLE / "transcript.txt",
-                    "--lang", "auto", "-o", out, "--format", "vtt", "--format", "json")  # fmt: skip
+                    "--lang", "auto", "-o", out, "--format", "vtt", "--format", "json",
+                    "--preview")  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.split() == [str(out), str(out.with_suffix(".json"))]
+    page = out.with_suffix(".preview.html")
+    assert proc.stdout.split() == [str(out), str(out.with_suffix(".json")), str(page)]
     assert "same-language" in proc.stderr
     return out
 
@@ -61,6 +64,22 @@ def test_sample_sentences_start_where_the_truth_says(aligned_sample: Path) -> No
     assert [s["body"].strip() for s in segments] == words
     times = [s["startTime"] for s in segments]
     assert times == sorted(times)
+
+
+@pytest.mark.slow
+def test_the_preview_page_carries_every_cue_s_confidence(aligned_sample: Path) -> None:
+    page = aligned_sample.with_suffix(".preview.html").read_text(encoding="utf-8")
+    data = json.loads(re.search(r'<script type="application/json"[^>]*>(.*?)</script>', page,
+                                re.S).group(1))  # fmt: skip
+    cues = webvtt.read(str(aligned_sample))
+    assert sorted(data["confidence"], key=int) == [c.identifier for c in cues]
+    assert all(0.0 <= v <= 1.0 for v in data["confidence"].values())
+
+
+def test_preview_without_webvtt_fails_before_any_work(tmp_path: Path) -> None:
+    proc = podalign("align", tmp_path / "missing.mp3", "-o", tmp_path / "x.srt", "--preview")
+    assert proc.returncode == 2
+    assert "--format vtt" in error_line(proc)
 
 
 @pytest.mark.slow
