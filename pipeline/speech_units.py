@@ -22,6 +22,7 @@ SHORT_REGION = 0.6  # seconds: shorter regions without ASR words are not speech
 JINGLE_PAUSE = 1.0  # seconds of pause after a wordless intro (or before an outro)
 JINGLE_MAX = 30.0  # seconds: no longer intro/outro is dropped
 UNITS_PER_SENTENCE = 2  # at least: halving long units adds the starts pauses miss
+MIN_REGION = 1e-3  # seconds: a shorter span (a zero-length ASR segment) cuts into empty units
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ def merged_spans(spans: Sequence[tuple[float, float]], duration: float) -> list[
     """Spans clipped to [0, duration], sorted, overlaps merged, empty ones dropped."""
     merged: list[list[float]] = []
     for a, b in sorted((max(0.0, a), min(duration, b)) for a, b in spans):
-        if b <= a:
+        if b - a < MIN_REGION:
             continue
         if merged and a <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], b)

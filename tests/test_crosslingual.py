@@ -203,3 +203,14 @@ def test_every_sentence_gets_an_ordered_time_inside_the_audio(case: tuple) -> No
         assert all(a.end <= b.start + 1e-9 for a, b in itertools.pairwise(s.words))
     for a, b in itertools.pairwise(sentences):
         assert a.end <= b.start  # in order, never overlapping
+
+
+def test_a_zero_length_asr_segment_still_gives_every_sentence_a_length() -> None:
+    # Found by Hypothesis: a segment ending at 5e-324 s was cut into units of no length.
+    word = Word("sana.", 0.0, 5e-324, 1.0)
+    asr = Transcription("fi", 1.0, 1.0, (Segment(0.0, 5e-324, "sana.", (word,)),))
+    reference = Reference((Turn("Lehtinen", ("hej", "hej")),), "sv")
+    sentences = align_cross_lingual(reference, asr, [], []).sentences
+    assert [s.text for s in sentences] == ["hej", "hej"]
+    assert all(0.0 <= s.start < s.end <= 1.0 for s in sentences)
+    assert sentences[0].end <= sentences[1].start
