@@ -103,7 +103,7 @@ def read_url(url: str, what: str, limit: int, timeout_seconds: float, hint: str 
         reason = getattr(err, "reason", err)
         raise PodalignError(f"{what} {url}: cannot fetch it: {reason}{hint}") from None
     if len(data) > limit:
-        raise PodalignError(f"{what} {url}: larger than {limit:,} bytes, refused")
+        raise PodalignError(f"{what} {url}: larger than {limit:,} bytes, refused{hint}")
     return data
 
 

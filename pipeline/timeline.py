@@ -3,13 +3,14 @@
 Forced alignment costs one encoder pass per window of audio, silent or not, while plain
 transcription spends almost nothing on silence. Read speech with pauses between sentences is
 a third to a half silence (the Common Voice episodes: 35 % and 47 %), so the aligner works on
-the speech with every pause cut down to `keep_pause` seconds and maps its times back.
+the speech with every pause cut down to 2 × `PAD_SECONDS` and maps its times back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -20,43 +21,55 @@ from pipeline.records import Word
 PAD_SECONDS = 0.3
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Timeline:
-    """Kept pieces of the episode, in order: piece i is episode seconds
-    [episode_starts[i], episode_starts[i] + lengths[i]) and starts at condensed_starts[i]."""
+    """Kept pieces of the episode, in whole samples: piece i is episode samples
+    [episode_starts[i], episode_starts[i] + lengths[i]) and starts at condensed_starts[i].
+    Whole samples, so that a time on a cut is compared exactly, never by float rounding."""
 
+    rate: int
     episode_starts: np.ndarray
     condensed_starts: np.ndarray
     lengths: np.ndarray
 
     @property
     def condensed_duration(self) -> float:
-        return float(self.condensed_starts[-1] + self.lengths[-1]) if len(self.lengths) else 0.0
+        return float(self.condensed_starts[-1] + self.lengths[-1]) / self.rate
 
-    def episode_time(self, t: float, *, at_cut: str = "after") -> float:
-        """Episode seconds for condensed seconds `t`. A time exactly on a cut belongs to the
-        piece after it (a start) or, with at_cut="before", to the piece before it (an end)."""
-        if not len(self.lengths):
-            return t
-        side = "right" if at_cut == "after" else "left"
-        i = max(int(np.searchsorted(self.condensed_starts, t, side=side)) - 1, 0)
-        offset = min(max(t - self.condensed_starts[i], 0.0), self.lengths[i])
-        return float(self.episode_starts[i] + offset)
+    def episode_time(self, t: float, at_cut: Literal["after", "before"] = "after") -> float:
+        """Episode seconds for condensed seconds `t`. A time on a cut belongs to the piece
+        after it (a start) or, with at_cut="before", to the piece before it (an end)."""
+        return self._episode_sample(self._piece(t, at_cut), t) / self.rate
 
     def episode_word(self, word: Word | None) -> Word | None:
+        """The word in episode time. A word placed across a cut spans the silence cut out:
+        Whisper stretches a sentence's first word back over a pause or music before it
+        (and its last word into the pause after), and `pipeline.align` trims such edge words
+        from the side they really sit on; clamping here to the piece holding most of the
+        word would keep the wrong side (measured: a first word moved into the intro music)."""
         if word is None:
             return None
         start = self.episode_time(word.start)
         end = max(self.episode_time(word.end, at_cut="before"), start)
         return Word(word.text, start, end, word.probability)
 
+    def _piece(self, t: float, at_cut: Literal["after", "before"]) -> int:
+        sample = round(t * self.rate)
+        side = "right" if at_cut == "after" else "left"
+        return max(int(np.searchsorted(self.condensed_starts, sample, side=side)) - 1, 0)
+
+    def _episode_sample(self, piece: int, t: float) -> int:
+        offset = min(
+            max(round(t * self.rate) - self.condensed_starts[piece], 0), self.lengths[piece]
+        )
+        return int(self.episode_starts[piece] + offset)
+
 
 def speech_timeline(
     speech: Sequence[tuple[float, float]], n_samples: int, rate: int, pad: float = PAD_SECONDS
 ) -> Timeline:
     """The pieces to keep: each speech region with `pad` seconds either side, merged where
-    they touch, on whole samples (so no rounding drifts over hundreds of cuts). With no
-    speech at all the whole episode is kept."""
+    they touch. With no speech at all the whole episode is kept."""
     pieces: list[list[int]] = []
     for start, end in speech:
         a, b = max(round((start - pad) * rate), 0), min(round((end + pad) * rate), n_samples)
@@ -65,17 +78,15 @@ def speech_timeline(
         elif b > a:
             pieces.append([a, b])
     if not pieces:
-        pieces = [[0, n_samples]]
+        pieces = [[0, max(n_samples, 0)]]
     bounds = np.array(pieces, dtype=np.int64)
     lengths = bounds[:, 1] - bounds[:, 0]
-    condensed = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    return Timeline(bounds[:, 0] / rate, condensed / rate, lengths / rate)
+    condensed = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    return Timeline(rate, bounds[:, 0], condensed, lengths)
 
 
-def condensed_samples(samples: np.ndarray, timeline: Timeline, rate: int) -> np.ndarray:
+def condensed_samples(samples: np.ndarray, timeline: Timeline) -> np.ndarray:
     """The samples of the kept pieces, back to back."""
-    bounds = [
-        (round(a * rate), round((a + n) * rate))
-        for a, n in zip(timeline.episode_starts, timeline.lengths, strict=True)
-    ]
-    return np.concatenate([samples[a:b] for a, b in bounds]) if bounds else samples[:0]
+    return np.concatenate(
+        [samples[a : a + n] for a, n in zip(timeline.episode_starts, timeline.lengths, strict=True)]
+    )

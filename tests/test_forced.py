@@ -11,10 +11,14 @@ import numpy as np
 import pytest
 
 from pipeline.align import reference_words
+from pipeline.audio import SAMPLE_RATE as SR
 from pipeline.audio import load_audio
+from pipeline.episode import AlignOptions, alignment_for
 from pipeline.forced import WindowedAligner
 from pipeline.models import load_model
 from pipeline.records import Word
+from pipeline.speakers import speech_regions
+from pipeline.timeline import speech_timeline
 from pipeline.transcript import read_reference
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "sample-sv"
@@ -80,3 +84,38 @@ def test_the_opening_is_heard_in_the_transcript_but_not_in_its_translation(sampl
     heard = WindowedAligner(samples, model, "sv", words).first_window_probability()
     translated = WindowedAligner(samples, model, "fi", finnish).first_window_probability()
     assert heard > 0.3 and translated < 0.2, (heard, translated)
+
+
+def test_long_pauses_are_cut_out_and_times_map_back_to_the_episode(sample) -> None:
+    # 4 s pauses (the sample's own room tone) after every sentence: the aligner works on
+    # the speech with them cut short, then every time is mapped back across the cuts.
+    samples, _, _, truth = sample
+    parts, starts, ends, cursor = [], [], [], 0
+    for i, sentence in enumerate(truth):
+        shift = 4.0 * i
+        starts.append(sentence["start"] + shift)
+        ends.append(sentence["end"] + shift)
+        if i + 1 == len(truth):
+            parts.append(samples[cursor:])
+            break
+        following = truth[i + 1]["start"]
+        cut = round((sentence["end"] + following) / 2 * SR)
+        room = samples[round((sentence["end"] + 0.05) * SR) : round((following - 0.05) * SR)]
+        parts += [samples[cursor:cut], np.resize(room, 4 * SR)]
+        cursor = cut
+    episode = np.concatenate(parts)
+    kept = speech_timeline(speech_regions(episode, SR), len(episode), SR).condensed_duration
+    assert kept < len(episode) / SR - 20  # the fixture really has pauses to cut
+
+    alignment = alignment_for(episode, read_reference(SAMPLE / "transcript.txt"), AlignOptions())
+    start_errors = np.abs([s.start for s in alignment.sentences] - np.array(starts))
+    end_errors = np.abs([s.end for s in alignment.sentences] - np.array(ends))
+    assert start_errors.max() < 0.15, start_errors
+    assert np.median(end_errors) < 0.1 and end_errors.max() < 0.6, end_errors
+
+
+@pytest.mark.parametrize("n_samples", [0, 160, 1600])
+def test_audio_too_short_for_any_word_is_heard_as_nothing(n_samples: int) -> None:
+    aligner = WindowedAligner(np.zeros(n_samples, np.float32), load_model(), "sv", ["hej", "du"])
+    assert aligner.first_window_probability() < 0.05
+    assert aligner.timings() == [None, None]

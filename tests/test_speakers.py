@@ -344,13 +344,6 @@ def test_alternation_agreement_counts_sign_changes() -> None:
     assert speakers.alternation_agreement([3.0]) == 1.0
 
 
-@pytest.mark.parametrize("noise", [0.0, 1e-3, 0.05])
-def test_speech_activity_matches_the_full_features_without_computing_spectra(noise) -> None:
-    x = tone_bursts([(0.3, 1.1), (1.4, 2.0), (2.9, 4.2)], 70.0)  # several FFT blocks
-    x = x + np.random.default_rng(1).normal(0, noise, len(x)).astype(np.float32)
-    assert np.array_equal(speakers.speech_activity(x, SR), speakers.frame_features(x, SR).speech)
-
-
 def test_loud_regions_drop_a_breath_that_passes_the_speech_threshold() -> None:
     speech = tone_bursts([(1.0, 3.0), (5.0, 7.0), (9.0, 11.0)], 12.0)
     weak = tone_bursts([(4.4, 4.8)], 12.0) * 0.05  # 26 dB down: a breath before a sentence
