@@ -43,7 +43,7 @@ bench: setup
 # The peers (stable-ts, aeneas) in their own venv: about 7.5 GB of torch/torchaudio.
 bench-peers: setup
 	bash bench/peers_setup.sh
-	for k in synthetic-sv real-sv real-fi; do [ -f bench-out/$$k/truth.json ] || \
+	for k in synthetic-sv real-sv real-fi real-sv-uneven; do [ -f bench-out/$$k/truth.json ] || \
 	  $(BIN)/python -m samples.make_episodes $$k --out bench-out/$$k; done
 	PYTHONPATH=. $(PEERS_PY) -m bench.bench_peers
 

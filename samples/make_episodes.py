@@ -59,6 +59,7 @@ class Line:
     text: str  # the reference sentence: what transcript.txt and truth.json carry
     load: Callable[[], np.ndarray]  # mono float32 samples at RATE
     trim: bool  # cut the audio to its speech (synthetic); real clips keep their room noise
+    gain_db: float = 0.0  # a quieter voice (a remote guest): the whole clip, room noise too
 
 
 @dataclass(frozen=True)
@@ -190,7 +191,7 @@ def assemble(plan: Plan, limit_seconds: float | None) -> tuple[np.ndarray, list[
         if line.trim:  # keep 50 ms either side so the synthetic onsets stay soft
             cut = max(0, onset - 5 * FRAME)
             x, onset, offset = x[cut : offset + 5 * FRAME], onset - cut, offset - cut
-        parts.append(levelled(x, onset, offset))
+        parts.append(levelled(x, onset, offset) * np.float32(10 ** (line.gain_db / 20)))
         start, end = (cursor + onset) / RATE, (cursor + offset) / RATE
         said = {"index": i, "turn": line.turn, "speaker": line.speaker, "text": line.text}
         truth.append(said | {"start": round(start, 3), "end": round(end, 3)})
@@ -331,7 +332,8 @@ def speaker_names(ids: list[str], word: str) -> dict[str, str]:
     return {sid: f"{word} {chr(ord('A') + i)}" for i, sid in enumerate(order)}
 
 
-def plan_real(audio_language: str, text_language: str) -> Plan:
+def plan_real(audio_language: str, text_language: str, quiet_db: float = 0.0) -> Plan:
+    """Common Voice clips in turns; with quiet_db, every other voice that much quieter."""
     folder = realspeech_dir() / audio_language
     clips = read_tsv(folder / "transcripts.tsv")
     texts = [c["sentence"] for c in clips]
@@ -339,12 +341,14 @@ def plan_real(audio_language: str, text_language: str) -> Plan:
         texts = translations(clips)
     ids = [c["speaker"] for c in clips]
     names = speaker_names(ids, "Talare" if text_language == "sv" else "Puhuja")
+    quiet = set(sorted(set(ids))[1::2])
     lines = []
     for turn, members in enumerate(schedule(ids, random.Random(SEED))):
         for i in members:
             audio = partial(decode, folder / "clips" / clips[i]["path"])
             text = as_one_sentence(texts[i])
-            lines.append(Line(turn, names[ids[i]], text, audio, trim=False))
+            gain = -quiet_db if ids[i] in quiet else 0.0
+            lines.append(Line(turn, names[ids[i]], text, audio, trim=False, gain_db=gain))
     return Plan(audio_language, text_language, lines, intro=False)
 
 
@@ -363,6 +367,8 @@ PLANNERS: dict[str, Callable[[], Plan]] = {
     "real-sv": partial(plan_real, "sv", "sv"),
     "real-fi": partial(plan_real, "fi", "fi"),
     "real-fi-sv": partial(plan_real, "fi", "sv"),
+    # Stress, no target: half the voices 12 dB down, as a remote guest on a weaker line.
+    "real-sv-uneven": partial(plan_real, "sv", "sv", 12.0),
 }
 
 

@@ -129,6 +129,20 @@ def test_real_fi_sv_is_real_fi_with_swedish_text(real_fi: Path, tmp_path: Path) 
 
 
 @needs_realspeech
+def test_real_sv_uneven_is_real_sv_with_every_other_voice_12_db_down(tmp_path: Path) -> None:
+    even, uneven = tmp_path / "even", tmp_path / "uneven"
+    build("real-sv", even, limit_seconds=50)
+    truth = load(build("real-sv-uneven", uneven, limit_seconds=50))
+    assert truth["sentences"] == load(even / "truth.json")["sentences"]
+    a, b = decode(even / "episode.mp3"), decode(uneven / "episode.mp3")
+    assert {(ord(s["speaker"][-1]) - ord("A")) % 2 for s in truth["sentences"]} == {0, 1}
+    for s in truth["sentences"]:
+        drop = 20 * np.log10(rms(a, s["start"], s["end"]) / rms(b, s["start"], s["end"]))
+        expected = 12.0 if (ord(s["speaker"][-1]) - ord("A")) % 2 else 0.0  # Talare B, D, ...
+        assert abs(drop - expected) < 1.0, (s["speaker"], drop)
+
+
+@needs_realspeech
 def test_swedish_translation_covers_every_finnish_clip() -> None:
     clips = read_tsv(realspeech_dir() / "fi" / "transcripts.tsv")
     swedish = translations(clips)  # raises on a missing clip or a changed prompt
