@@ -7,7 +7,6 @@ settings; or when its files have gone. Everything else done before is skipped.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -37,7 +36,7 @@ def settings_hash(options: object) -> str:
     """Return a short hash of the alignment settings that shape the output files."""
     fields = {k: v for k, v in asdict(options).items() if k != "cache_dir"}  # type: ignore[call-overload]
     text = json.dumps(fields, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return short_hash(text, 16)
 
 
 def plan_entry(
