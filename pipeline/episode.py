@@ -18,6 +18,7 @@ from pipeline.align import align_same_language, reference_words
 from pipeline.audio import SAMPLE_RATE, load_audio
 from pipeline.cues import cues_from_alignment
 from pipeline.errors import PodalignError
+from pipeline.forced import WindowedAligner
 from pipeline.records import (
     AlignedSentence,
     AlignedWord,
@@ -127,10 +128,13 @@ def alignment_for(
     # Forced alignment pays per second of audio, silent or not: it runs on the speech with
     # long pauses cut short, and its times are mapped back to the episode.
     timeline = speech_timeline(speech, len(samples), SAMPLE_RATE)
-    aligner = None
-    if not options.audio_lang:
-        aligner = _heard_aligner(model, condensed_samples(samples, timeline), words, text_lang)
-    audio_lang = options.audio_lang or (text_lang if aligner else _detected(model, samples))
+    # The probe aligns the text's opening in the text's language: if Whisper hears it, it is
+    # the same-language aligner, already one window in.
+    probe = None
+    if text_lang and not options.audio_lang:
+        probe = WindowedAligner(condensed_samples(samples, timeline), model, text_lang, words)
+    heard = _heard(probe, text_lang)
+    audio_lang = options.audio_lang or (text_lang if heard else _detected(model, samples))
     text_lang = text_lang or audio_lang
     extra = _length_warnings(reference, speech)
     if text_lang != audio_lang:
@@ -139,12 +143,12 @@ def alignment_for(
             text_lang,
             audio_lang,
         )
+        probe = None  # its copy of the audio is of no use to the cross-lingual aligner
         alignment = _cross_lingual(samples, reference, model, audio_lang, speech, options)
     else:
-        from pipeline.forced import WindowedAligner
-
         log.info("same-language alignment: %s text on %s speech", text_lang, audio_lang)
-        aligner = aligner or WindowedAligner(
+        # A probe exists only in text_lang, which is audio_lang here.
+        aligner = probe or WindowedAligner(
             condensed_samples(samples, timeline), model, audio_lang, words
         )
         timings = [timeline.episode_word(w) for w in aligner.timings()]
@@ -169,16 +173,13 @@ def _sentence_edges(levels: np.ndarray, activity: np.ndarray) -> list[tuple[floa
 _HEARD_THRESHOLD = 0.25
 
 
-def _heard_aligner(model, samples: np.ndarray, words: list[str], text_lang: str | None):
-    """An aligner in the text's language if Whisper hears the text in the audio, else None."""
-    from pipeline.forced import WindowedAligner
-
-    if not text_lang:
-        return None
-    aligner = WindowedAligner(samples, model, text_lang, words)
-    heard = aligner.first_window_probability()
+def _heard(probe: WindowedAligner | None, text_lang: str | None) -> bool:
+    """Whether Whisper hears the transcript's opening in the audio, in the text's language."""
+    if probe is None:
+        return False
+    heard = probe.first_window_probability()
     log.debug("transcript opening heard with p=%.2f as %s", heard, text_lang)
-    return aligner if heard >= _HEARD_THRESHOLD else None
+    return heard >= _HEARD_THRESHOLD
 
 
 def _detected(model, samples: np.ndarray) -> str:
