@@ -16,6 +16,10 @@ from pipeline.records import AlignedSentence, AlignedWord, Alignment, Reference,
 SNAP_SECONDS = 0.35
 # Mean token probability below this: the words were placed, but not heard.
 UNHEARD_PROBABILITY = 0.05
+# How the warnings below begin and say "not heard": pipeline.episode reports unheard text
+# itself, with the true range, and drops these.
+UNTIMED_WARNING = "the audio ended before the transcript"
+UNHEARD_WARNING = "were placed but not heard clearly"
 # Mean token probability at which a sentence counts as fully heard (confidence 1).
 HEARD_PROBABILITY = 0.3
 # Whisper stretches a sentence's first word back over a preceding pause or music, and its
@@ -177,7 +181,7 @@ def alignment_warnings(
     untimed = sorted({index for (index, _), t in zip(words, timings, strict=True) if t is None})
     if untimed:
         warnings.append(
-            f"the audio ended before the transcript: sentences {_ranges(untimed)} "
+            f"{UNTIMED_WARNING}: sentences {_ranges(untimed)} "
             "are placed at the end, unheard"
         )
     unheard = [
@@ -185,7 +189,7 @@ def alignment_warnings(
     ]
     if unheard:
         warnings.append(
-            f"sentences {_ranges(unheard)} were placed but not heard clearly "
+            f"sentences {_ranges(unheard)} {UNHEARD_WARNING} "
             "(missing from the audio, or said differently); check them"
         )
     return warnings

@@ -10,7 +10,10 @@ two lighter ones (the "prefer more cues over cramming" convention).
 
 Times: a cue runs from its first word's start to its last word's end, then is
 stretched to ``min_ms`` and towards ``max_cps`` reading speed, never past the next
-cue's start or the end of the audio. Cue.confidence is the *minimum* of its words'
+cue's start or the end of the audio. No cue is shorter than ``min_ms``: a cue whose words
+come sooner than that after the previous cue's start waits for it, and cues crowded
+against the audio's end start earlier; only when the audio is too short to hold them all
+do they run past its end. Cue.confidence is the *minimum* of its words'
 confidences: one guessed word is enough to make the cue's timing doubtful.
 """
 
@@ -234,6 +237,23 @@ def _lines_exactly(words: list[str], count: int, max_line: int) -> tuple[str, ..
     return tuple(lines[::-1])
 
 
+def _starts_min_apart(wanted: list[int], audio_ms: int | None, min_ms: int) -> list[int]:
+    """Cue starts at least min_ms apart: each as early as its words allow after the one
+    before; then, if the last would leave less than min_ms before the audio's end, pulled
+    earlier one after another, as far as the audio has room for."""
+    starts: list[int] = []
+    for start in wanted:
+        starts.append(max(start, starts[-1] + min_ms if starts else 0))
+    if audio_ms is None or starts[-1] + min_ms <= audio_ms:
+        return starts
+    pulled = list(starts)
+    ceiling = audio_ms
+    for k in range(len(pulled) - 1, -1, -1):
+        pulled[k] = min(pulled[k], ceiling - min_ms)
+        ceiling = pulled[k]
+    return pulled if pulled[0] >= 0 else starts
+
+
 def _timed_spans(
     drafts: list[_Draft],
     audio_ms: int | None,
@@ -245,15 +265,10 @@ def _timed_spans(
     n = len(drafts)
     if not n:
         return []
-    starts = [0] * n
-    for k, d in enumerate(drafts):
-        starts[k] = max(d.start_ms, starts[k - 1] + 1 if k else 0)
-    limit = None
-    if audio_ms is not None:
-        # words past the audio's end are kept (the audio length may be a guess); room for n cues
-        limit = max(audio_ms, max(d.end_ms for d in drafts), n)
-        for k in range(n - 1, -1, -1):
-            starts[k] = min(starts[k], (starts[k + 1] if k + 1 < n else limit) - 1)
+    starts = _starts_min_apart([d.start_ms for d in drafts], audio_ms, min_ms)
+    # Cues run past the audio's end only when it has no room for them all (or the audio
+    # length is unknown): a cue shorter than min_ms cannot be read.
+    limit = None if audio_ms is None else max(audio_ms, starts[-1] + min_ms)
     spans: list[tuple[int, int]] = []
     for k, d in enumerate(drafts):
         start = starts[k]

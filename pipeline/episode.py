@@ -9,16 +9,30 @@ from __future__ import annotations
 import logging
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from pipeline.align import align_same_language, reference_words
+from pipeline.align import (
+    UNHEARD_PROBABILITY,
+    UNHEARD_WARNING,
+    UNTIMED_WARNING,
+    align_same_language,
+    reference_words,
+)
+from pipeline.align import _ranges as sentence_ranges
 from pipeline.audio import SAMPLE_RATE, load_audio
+from pipeline.crosslingual import clock
 from pipeline.cues import cues_from_alignment
 from pipeline.errors import PodalignError
 from pipeline.forced import WindowedAligner
+from pipeline.languages import (
+    TESTED_LANGUAGES,
+    LanguageGuess,
+    confidence_ceiling,
+    language_warnings,
+)
 from pipeline.records import (
     AlignedSentence,
     AlignedWord,
@@ -35,7 +49,7 @@ from pipeline.speakers import (
 )
 from pipeline.timeline import condensed_samples, speech_timeline
 from pipeline.transcript import read_reference
-from pipeline.writers import WRITERS, write_subtitles
+from pipeline.writers import WRITERS, format_of_suffix, publish_files, render_subtitles
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +66,8 @@ class AlignOptions:
     formats: tuple[str, ...] = ("vtt", "srt", "json")
     vad: bool = False
     cache_dir: Path | None = None  # transcription cache
+    keep_unheard: bool = False  # keep text the audio lacks in the subtitles, marked unsure
+    preview: bool = False  # also publish <stem>.preview.html with the subtitles
 
 
 @dataclass(frozen=True)
@@ -66,41 +82,83 @@ class EpisodeResult:
     cues: tuple[Cue, ...] = field(default=(), compare=False, repr=False)
 
 
-def output_paths(out_stem: Path, formats: tuple[str, ...]) -> dict[str, Path]:
-    """out/ep1 -> out/ep1.vtt, out/ep1.srt ... (a dotted stem like ep1.sv is kept whole)."""
+def output_paths(
+    out_stem: Path, formats: tuple[str, ...], named: Path | None = None
+) -> dict[str, Path]:
+    """out/ep1 -> out/ep1.vtt, out/ep1.srt ... (a dotted stem like ep1.sv is kept whole);
+    named, a file whose suffix names one of the formats, is that format's path as given."""
     for fmt in formats:
         if fmt not in WRITERS:
             raise PodalignError(f"unknown format {fmt!r}: choose from {', '.join(WRITERS)}")
-    return {fmt: Path(f"{out_stem}{WRITERS[fmt].suffix}") for fmt in formats}
+    paths = {fmt: Path(f"{out_stem}{WRITERS[fmt].suffix}") for fmt in formats}
+    named_format = format_of_suffix(named) if named is not None else None
+    if named is not None and named_format in paths:
+        paths[named_format] = named
+    return paths
 
 
 def align_episode(
-    audio: Path, transcript: Path | None, out_stem: Path, options: AlignOptions
+    audio: Path,
+    transcript: Path | None,
+    out_stem: Path,
+    options: AlignOptions,
+    *,
+    named: Path | None = None,
 ) -> EpisodeResult:
-    """Align one episode and write its subtitles atomically; PodalignError for bad input."""
+    """Align one episode and publish its subtitles together; PodalignError for bad input.
+
+    named: the -o file as typed (x.SRT), used as is for the format its suffix names."""
     started = time.monotonic()
-    outputs = output_paths(out_stem, options.formats)
-    _check_writable(outputs)
+    outputs = output_paths(out_stem, options.formats, named)
+    if options.preview and "vtt" not in outputs:
+        raise PodalignError("--preview plays the WebVTT file: add --format vtt")
+    _check_writable(outputs, options.preview)
     reference = read_reference(transcript) if transcript is not None else None
     samples = load_audio(audio)
-    alignment = alignment_for(samples, reference, options)
+    found = alignment_for(samples, reference, options)
+    alignment = heard_only(found, keep=options.keep_unheard)
     for warning in alignment.warnings:
         log.warning("%s: %s", audio, warning)
     cues = cues_from_alignment(alignment)
-    title = Path(audio).stem
-    written = {fmt: write_subtitles(cues, path, fmt, title=title) for fmt, path in outputs.items()}
-    confidence = (
-        float(np.mean([s.confidence for s in alignment.sentences])) if alignment.sentences else 0.0
-    )
+    written = _publish(cues, outputs, Path(audio), options.preview)
+    for fmt, path in written.items():
+        log.info("wrote %d cues as %s to %s", len(cues), fmt, path)
     return EpisodeResult(
-        written, alignment.mode, confidence, alignment.warnings, alignment.duration,
-        time.monotonic() - started, alignment, tuple(cues),
+        written, alignment.mode, episode_confidence(found), alignment.warnings,
+        alignment.duration, time.monotonic() - started, alignment, tuple(cues),
     )  # fmt: skip
 
 
-def _check_writable(outputs: dict[str, Path]) -> None:
+def _publish(
+    cues: list[Cue], outputs: dict[str, Path], audio: Path, preview: bool
+) -> dict[str, Path]:
+    """Render every format (and the preview page), then write them as one set: an error
+    or Ctrl-C leaves the earlier set whole (pipeline.files.publish_together)."""
+    from pipeline.preview import confidences_from_cues, page_for_outputs
+
+    texts = {fmt: render_subtitles(cues, fmt, title=audio.stem) for fmt in outputs}
+    files = {outputs[fmt]: text for fmt, text in texts.items()}
+    written = dict(outputs)
+    if preview:
+        page, html = page_for_outputs(outputs, texts["vtt"], audio, confidences_from_cues(cues))
+        files[page] = html
+        written["preview"] = page
+    publish_files(files)
+    return written
+
+
+def episode_confidence(alignment: Alignment) -> float:
+    """Mean sentence confidence over every sentence the aligner was given, heard or not."""
+    sentences = alignment.sentences
+    return float(np.mean([s.confidence for s in sentences])) if sentences else 0.0
+
+
+def _check_writable(outputs: dict[str, Path], preview: bool) -> None:
     # Fail before minutes of model work, not after.
-    for path in outputs.values():
+    from pipeline.preview import preview_path
+
+    paths = [*outputs.values(), *([preview_path(outputs["vtt"])] if preview else [])]
+    for path in paths:
         folder = path.parent
         if not folder.is_dir() or not os.access(folder, os.W_OK):
             raise PodalignError(f"cannot write {path}: {folder} is not a writable folder")
@@ -121,8 +179,10 @@ def alignment_for(
     if not speech:
         raise PodalignError("the audio has no speech to align (only silence or steady noise)")
     if reference is None:
-        audio_lang = options.audio_lang or _detected(model, samples)
-        return asr_only_alignment(_asr(samples, model, audio_lang, options), audio_lang)
+        guess = None if options.audio_lang else _detected(model, samples)
+        audio_lang = options.audio_lang or guess.language  # type: ignore[union-attr]
+        alignment = asr_only_alignment(_asr(samples, model, audio_lang, options), audio_lang)
+        return with_language_doubts(alignment, guess)
     words = [w for _, w in reference_words(reference)]
     text_lang = options.text_lang or reference.language
     # Forced alignment pays per second of audio, silent or not: it runs on the speech with
@@ -134,7 +194,8 @@ def alignment_for(
     if text_lang and not options.audio_lang:
         probe = WindowedAligner(condensed_samples(samples, timeline), model, text_lang, words)
     heard = _heard(probe, text_lang)
-    audio_lang = options.audio_lang or (text_lang if heard else _detected(model, samples))
+    guess = None if options.audio_lang or heard else _detected(model, samples)
+    audio_lang = options.audio_lang or (text_lang if heard else guess.language)  # type: ignore[union-attr]
     text_lang = text_lang or audio_lang
     extra = _length_warnings(reference, speech)
     if text_lang != audio_lang:
@@ -156,7 +217,25 @@ def alignment_for(
             reference, timings, _sentence_edges(levels, activity), len(samples) / SAMPLE_RATE,
             audio_language=audio_lang,
         )  # fmt: skip
-    return _with_warnings(alignment, extra)
+    return with_language_doubts(_with_warnings(alignment, extra), guess)
+
+
+def with_language_doubts(alignment: Alignment, guess: LanguageGuess | None) -> Alignment:
+    """The alignment with warnings about a guessed or untested language, and every
+    confidence capped by how well the language was known (pipeline.languages)."""
+    languages = [alignment.audio_language, alignment.text_language]
+    untested = next((lang for lang in languages if lang and lang not in TESTED_LANGUAGES), None)
+    doubts = language_warnings(guess, untested)
+    ceiling = confidence_ceiling(guess, untested)
+    if not doubts:
+        return alignment
+    sentences = tuple(_capped(s, ceiling) for s in alignment.sentences)
+    return replace(alignment, sentences=sentences, warnings=(*doubts, *alignment.warnings))
+
+
+def _capped(sentence: AlignedSentence, ceiling: float) -> AlignedSentence:
+    words = tuple(replace(w, confidence=min(w.confidence, ceiling)) for w in sentence.words)
+    return replace(sentence, words=words, confidence=min(sentence.confidence, ceiling))
 
 
 def _sentence_edges(levels: np.ndarray, activity: np.ndarray) -> list[tuple[float, float]]:
@@ -182,12 +261,12 @@ def _heard(probe: WindowedAligner | None, text_lang: str | None) -> bool:
     return heard >= _HEARD_THRESHOLD
 
 
-def _detected(model, samples: np.ndarray) -> str:
+def _detected(model, samples: np.ndarray) -> LanguageGuess:
     from pipeline.transcribe import detect_language
 
-    language, probability = detect_language(model, samples)
-    log.info("audio language detected: %s (p=%.2f)", language, probability)
-    return language
+    guess = detect_language(model, samples)
+    log.info("audio language detected: %s (p=%.2f)", guess.language, guess.probability)
+    return guess
 
 
 def _asr(samples: np.ndarray, model, language: str, options: AlignOptions) -> Transcription:
@@ -222,6 +301,78 @@ def asr_only_alignment(asr: Transcription, language: str) -> Alignment:
             )
     note = "no reference transcript: subtitles are Whisper's own transcription"
     return Alignment(tuple(sentences), asr.duration, "asr-only", language, language, (note,))
+
+
+# A sentence "said" faster than this many characters a second was squeezed in by the
+# aligner where it ran out of audio, not heard: read speech runs 10-20 (_PLAUSIBLE_CPS).
+_SQUEEZED_CPS = _PLAUSIBLE_CPS[1]
+# Added to a sentence's span before judging its speed: a short "Ja." snapped to 0.1 s of
+# speech is quick, not squeezed.
+_SQUEEZE_SLACK_SECONDS = 0.5
+# The aligners' own confidence threshold for placed-but-not-heard text.
+_UNHEARD_CONFIDENCE = UNHEARD_PROBABILITY
+
+
+def unheard_positions(alignment: Alignment) -> list[int]:
+    """Positions in alignment.sentences of text the audio lacks: untimed or unheard
+    sentences (the same-language aligner gives them a confidence near 0) and sentences
+    squeezed into far less time than anyone takes to say them (any aligner)."""
+    if alignment.mode == "asr-only":  # Whisper's own words were heard by definition
+        return []
+    out = []
+    for position, sentence in enumerate(alignment.sentences):
+        span = sentence.end - sentence.start + _SQUEEZE_SLACK_SECONDS
+        squeezed = len(sentence.text) / span > _SQUEEZED_CPS
+        unsure = alignment.mode == "same-language" and sentence.confidence < _UNHEARD_CONFIDENCE
+        if squeezed or unsure:
+            out.append(position)
+    return out
+
+
+def heard_only(alignment: Alignment, *, keep: bool = False) -> Alignment:
+    """The alignment without the text the audio lacks (kept, marked unsure, with keep),
+    and one warning per run of it naming its sentences and where they would have been."""
+    positions = unheard_positions(alignment)
+    if not positions:
+        return alignment
+    sentences = alignment.sentences
+    kept = [s for i, s in enumerate(sentences) if i not in set(positions)]
+    if keep:
+        low = {i: _capped(sentences[i], _UNHEARD_CONFIDENCE / 2) for i in positions}
+        kept = [low.get(i, s) for i, s in enumerate(sentences)]
+    what = (
+        "kept in the subtitles, marked unsure"
+        if keep
+        else "left out of the subtitles (--keep-unheard keeps them, marked unsure)"
+    )
+    notes = [
+        f"sentences {sentence_ranges(run)} ({clock(start)}–{clock(end)}) were not heard "
+        f"in the audio: {what}"
+        for run, start, end in _unheard_runs(alignment, positions)
+    ]
+    superseded = (UNTIMED_WARNING, UNHEARD_WARNING)
+    others = [w for w in alignment.warnings if not any(m in w for m in superseded)]
+    return replace(alignment, sentences=tuple(kept), warnings=(*others, *notes))
+
+
+def _unheard_runs(
+    alignment: Alignment, positions: list[int]
+) -> list[tuple[list[int], float, float]]:
+    """(sentence indices, from, to) per run of consecutive unheard positions: from the end
+    of the heard sentence before to the start of the one after (or the audio's end)."""
+    sentences, runs = alignment.sentences, []
+    run = [positions[0]]
+    for position in [*positions[1:], None]:
+        if position is not None and position == run[-1] + 1:
+            run.append(position)
+            continue
+        start = sentences[run[0] - 1].end if run[0] > 0 else 0.0
+        after = run[-1] + 1
+        end = sentences[after].start if after < len(sentences) else alignment.duration
+        runs.append(([sentences[i].index for i in run], start, max(start, end)))
+        if position is not None:
+            run = [position]
+    return runs
 
 
 def _length_warnings(reference: Reference, speech: list[tuple[float, float]]) -> list[str]:

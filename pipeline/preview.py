@@ -153,10 +153,14 @@ class _Subtitles:
 def _read_vtt(path: Path) -> _Subtitles:
     try:
         raw = path.read_bytes()
-        text = raw.decode("utf-8")
-        parsed = webvtt.from_string(text)
     except OSError as err:
         raise PodalignError(f"cannot read {path}: {err.strerror or err}") from err
+    return _parsed_vtt(raw, path)
+
+
+def _parsed_vtt(raw: bytes, path: Path) -> _Subtitles:
+    try:
+        parsed = webvtt.from_string(raw.decode("utf-8"))
     except UnicodeDecodeError as err:
         raise PodalignError(f"{path} is not UTF-8 text, as WebVTT must be") from err
     except webvtt.errors.MalformedFileError as err:
@@ -252,25 +256,42 @@ def write_preview(
     return out
 
 
+def page_for_outputs(
+    outputs: Mapping[str, Path], vtt_text: str, audio: Path, confidences: Mapping[str, float]
+) -> tuple[Path, str]:
+    """(where, HTML) of the preview page for subtitles about to be written: the page is
+    published with them (pipeline.files.publish_together), so it is made from their text."""
+    vtt = outputs["vtt"]
+    out = preview_path(vtt)
+    inputs = PreviewInputs(vtt, audio, outputs.get("json"))
+    subtitles = _parsed_vtt(vtt_text.encode("utf-8"), vtt)
+    files = [outputs[f] for f in ("vtt", "srt", "json") if f in outputs]
+    return out, render_page(inputs, out, subtitles, confidences, LOW_CONFIDENCE, files=files)
+
+
 def render_page(
     inputs: PreviewInputs,
     out: Path,
     subtitles: _Subtitles,
     confidences: Mapping[str, float],
     threshold: float,
+    *,
+    files: Sequence[Path] | None = None,
 ) -> str:
-    """The page's HTML, with links relative to the folder it will be written to."""
+    """The page's HTML, with links relative to the folder it will be written to.
+
+    files: the subtitle files to link (default: the .vtt, .srt and .json that exist)."""
     title = subtitles.title or inputs.vtt.stem
     data = {
         "audio": inputs.audio.name,
         "threshold": threshold,
         "confidence": {key: round(float(v), 4) for key, v in confidences.items()},
     }
-    sources = [inputs.vtt, inputs.vtt.with_suffix(".srt"), inputs.json]
+    if files is None:
+        sources = [inputs.vtt, inputs.vtt.with_suffix(".srt"), inputs.json]
+        files = [p for p in sources if p is not None and p.is_file()]
     links = " · ".join(
-        f'<a href="{_attr(relative_url(p, out.parent))}">{html.escape(p.name)}</a>'
-        for p in sources
-        if p is not None and p.is_file()
+        f'<a href="{_attr(relative_url(p, out.parent))}">{html.escape(p.name)}</a>' for p in files
     )
     replacements = {
         "@TITLE@": html.escape(title),

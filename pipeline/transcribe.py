@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.audio import SAMPLE_RATE, content_hash
+from pipeline.languages import LanguageGuess, guess_from
 from pipeline.records import Segment, Transcription, Word
 
 log = logging.getLogger(__name__)
@@ -24,10 +25,10 @@ def default_cache_dir() -> Path:
     return Path.home() / ".cache" / "podalign" / "transcripts"
 
 
-def detect_language(model, samples: np.ndarray) -> tuple[str, float]:
-    """Return (language, probability) from the first speech Whisper hears."""
-    language, probability, _ = model.detect_language(samples, vad_filter=True)
-    return language, float(probability)
+def detect_language(model, samples: np.ndarray) -> LanguageGuess:
+    """Return Whisper's language guess from the first speech it hears, with runners-up."""
+    language, probability, ranked = model.detect_language(samples, vad_filter=True)
+    return guess_from(language, probability, ranked)
 
 
 def transcribe(

@@ -33,7 +33,7 @@ import srt
 import webvtt
 
 from pipeline.errors import PodalignError
-from pipeline.files import write_atomic
+from pipeline.files import publish_together
 from pipeline.records import Cue
 
 log = logging.getLogger(__name__)
@@ -195,9 +195,9 @@ def _choices() -> str:
 
 def format_for_path(path: Path) -> str:
     """The subtitle format a file name asks for, from its suffix."""
-    suffix = Path(path).suffix.lower().lstrip(".")
-    fmt = {"webvtt": "vtt"}.get(suffix, suffix)
-    if fmt not in WRITERS:
+    fmt = format_of_suffix(path)
+    if fmt is None:
+        suffix = Path(path).suffix.lower().lstrip(".")
         raise PodalignError(
             f"cannot tell the subtitle format of {path}: the suffix {suffix or '(none)'!r} "
             f"is not one of {_choices()}; end the name with one of them or name the format"
@@ -205,23 +205,41 @@ def format_for_path(path: Path) -> str:
     return fmt
 
 
+def render_subtitles(cues: Sequence[Cue], fmt: str, *, title: str | None = None) -> str:
+    """The cues as the text of a subtitle file in the format ("vtt", "srt", "json")."""
+    writer = WRITERS.get(fmt.lower().lstrip("."))
+    if writer is None:
+        raise PodalignError(f"unknown subtitle format {fmt!r}: choose one of {_choices()}")
+    return writer.render(cues, title=title)
+
+
+def format_of_suffix(path: Path) -> str | None:
+    """The format a file name's suffix names, in any case (x.SRT: "srt"), or None."""
+    suffix = Path(path).suffix.lower().lstrip(".")
+    fmt = {"webvtt": "vtt"}.get(suffix, suffix)
+    return fmt if fmt in WRITERS else None
+
+
+def publish_files(files: dict[Path, str]) -> list[Path]:
+    """Write the files of one result together (pipeline.files.publish_together), with a
+    one-line PodalignError when the disk refuses."""
+    try:
+        return publish_together(files)
+    except OSError as err:
+        reason = err.strerror or str(err)
+        unchanged = "; no output was changed" if len(files) > 1 else ""
+        raise PodalignError(
+            f"cannot write {', '.join(map(str, files))}: {reason}{unchanged}; "
+            "choose a folder that exists, is writable and has room"
+        ) from err
+
+
 def write_subtitles(
     cues: Sequence[Cue], path: Path, fmt: str | None = None, *, title: str | None = None
 ) -> Path:
     """Render the cues in the format (or the one the suffix names) and write them atomically."""
     path = Path(path)
-    fmt = format_for_path(path) if fmt is None else fmt.lower().lstrip(".")
-    writer = WRITERS.get(fmt)
-    if writer is None:
-        raise PodalignError(f"unknown subtitle format {fmt!r}: choose one of {_choices()}")
-    text = writer.render(cues, title=title)
-    try:
-        write_atomic(path, text)
-    except OSError as err:
-        reason = err.strerror or str(err)
-        raise PodalignError(
-            f"cannot write subtitles to {path}: {reason}; choose a folder that exists "
-            "and is writable"
-        ) from err
+    fmt = format_for_path(path) if fmt is None else fmt
+    publish_files({path: render_subtitles(cues, fmt, title=title)})
     log.info("wrote %d cues as %s to %s", len(cues), fmt, path)
     return path

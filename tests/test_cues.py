@@ -85,12 +85,12 @@ def test_speaker_change_always_starts_a_new_cue() -> None:
     assert [(c.speaker, c.text) for c in cues] == [("Lehtinen", "Ja."), ("Linnanmäki", "Nej.")]
 
 
-def test_short_cue_is_stretched_to_one_second_but_not_over_the_next_cue() -> None:
+def test_short_cue_is_stretched_to_one_second_and_the_next_waits_for_it() -> None:
     a = sentence(0, None, [("Ja.", 1.0, 1.2)])
     b = sentence(1, None, [("Nej.", 1.5, 1.7)])
     c = sentence(2, None, [("Kanske.", 5.0, 5.3)])
     cues = cues_from_alignment(align(a, b, c))
-    assert [(x.start_ms, x.end_ms) for x in cues] == [(1000, 1500), (1500, 2500), (5000, 6000)]
+    assert [(x.start_ms, x.end_ms) for x in cues] == [(1000, 2000), (2000, 3000), (5000, 6000)]
 
 
 def test_fast_speech_is_given_reading_time_where_the_gap_allows() -> None:
@@ -100,9 +100,16 @@ def test_fast_speech_is_given_reading_time_where_the_gap_allows() -> None:
     assert cue.end_ms - cue.start_ms >= len(text) / 17.0 * 1000
 
 
-def test_cue_ends_at_the_audio_end_however_short_the_last_word() -> None:
+def test_a_cue_at_the_audio_end_starts_earlier_to_last_the_minimum() -> None:
     cues = cues_from_alignment(align(sentence(0, None, [("Tack.", 9.8, 9.9)]), duration=10.0))
-    assert (cues[0].start_ms, cues[0].end_ms) == (9800, 10000)
+    assert (cues[0].start_ms, cues[0].end_ms) == (9000, 10000)
+
+
+def test_cues_crowded_past_what_the_audio_holds_still_last_the_minimum() -> None:
+    crowded = [sentence(i, None, [(f"ord{i}", 2.0, 2.0)]) for i in range(5)]
+    cues = cues_from_alignment(align(*crowded, duration=3.0))
+    assert [(c.start_ms, c.end_ms) for c in cues] == [(2000 + 1000 * i, 3000 + 1000 * i)
+                                                       for i in range(5)]  # fmt: skip
 
 
 def test_zero_duration_words_still_give_positive_cues() -> None:
@@ -204,7 +211,8 @@ def test_cue_invariants(alignment: Alignment) -> None:
     for cue in cues:
         assert 0 <= cue.start_ms < cue.end_ms
         assert isinstance(cue.start_ms, int) and isinstance(cue.end_ms, int)
-        if alignment.duration > 0:
+        assert cue.end_ms - cue.start_ms >= 1000  # the minimum cue duration
+        if alignment.duration > 0 and len(cues) * 1000 <= round(alignment.duration * 1000):
             assert cue.end_ms <= round(alignment.duration * 1000)
         assert 1 <= len(cue.lines) <= 2
         for line in cue.lines:
