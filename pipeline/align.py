@@ -181,8 +181,7 @@ def alignment_warnings(
     untimed = sorted({index for (index, _), t in zip(words, timings, strict=True) if t is None})
     if untimed:
         warnings.append(
-            f"{UNTIMED_WARNING}: sentences {_ranges(untimed)} "
-            "are placed at the end, unheard"
+            f"{UNTIMED_WARNING}: sentences {_ranges(untimed)} are placed at the end, unheard"
         )
     unheard = [
         s.index for s in sentences if s.confidence < UNHEARD_PROBABILITY and s.index not in untimed

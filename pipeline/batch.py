@@ -3,9 +3,9 @@
     podalign run URL [--transcript T.txt] -o OUT
     podalign batch FEED --transcripts DIR --out DIR [--jobs N]
 
-Exit codes: 0 all went well; 2 nothing could run (bad feed, locked folder, bad input), as
-for every podalign command; 3 the batch ran but some episodes failed (the summary says
-which and why); 130 interrupted.
+Exit statuses are pipeline.options.EXIT_STATUS: 0 all went well; 2 nothing could run (bad
+feed, locked folder, bad input), as for every podalign command; 3 the batch ran but some
+episodes failed (the summary says which and why); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -13,144 +13,118 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from dataclasses import replace
 from pathlib import Path
 
-from pipeline.errors import PodalignError
-from pipeline.fetch import DEFAULT_MAX_BYTES, FetchOptions
+from pipeline.options import add_command, add_options, positive_int
 
 log = logging.getLogger(__name__)
 EXIT_OK, EXIT_ERROR, EXIT_SOME_FAILED, EXIT_INTERRUPTED = 0, 2, 3, 130
 
 
+BATCH_DESCRIPTION = """\
+Process every episode of an RSS/Atom feed or SoundCloud set. Running it again on the
+same --out processes only what is new, changed or failed before.
+
+How each episode's transcript is found, first match wins:
+  1. --transcripts DIR/mapping.csv (columns episode,transcript) or mapping.json
+     ({"episode": "file"}): episode is the item's GUID or title, file is relative to DIR;
+  2. a file in DIR named by the item's GUID (as is when it is a plain file name, else
+     slugged), ending .txt, .vtt or .srt;
+  3. a file whose name slugs like the item's title ("Avsnitt 3: Sömn" finds
+     avsnitt-3-somn.txt);
+  4. a <podcast:transcript> the feed item links (text/plain, text/vtt or SRT).
+No match: subtitles from the speech recognition alone; the summary and the episode's
+report say so. The summary table goes to stdout, the per-episode log to stderr."""
+
+
 def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `run` and `batch` on pipeline.cli's subparsers."""
-    run = subparsers.add_parser(
-        "run",
+    from pipeline.cli import OUTPUT_HELP
+
+    run = add_command(
+        subparsers, "run",
         help="fetch one episode (SoundCloud track, media URL or local file) and align it",
-        description="Fetch one episode with yt-dlp (audio only) and write its subtitles.",
-    )
+        description="Fetch one episode with yt-dlp (audio only) and write its subtitles, and\n"
+        "<stem>.report.json saying where its inputs came from.",
+    )  # fmt: skip
     run.add_argument("source", metavar="URL", help="a SoundCloud track, media URL or local path")
-    run.add_argument("-t", "--transcript", type=Path, help="reference transcript (omit: ASR only)")
-    run.add_argument("-o", "--out", type=Path, default=Path("."), help="output folder")
+    run.add_argument("-o", "--out", action="append", metavar="DIR|FILE",
+                     help=OUTPUT_HELP + " (default: the current folder)")  # fmt: skip
     run.add_argument("--name", help="output file stem (default: from the episode's title)")
-    _add_shared_arguments(run)
+    add_options(run, "run")
     run.set_defaults(func=cmd_run)
 
-    batch = subparsers.add_parser(
-        "batch",
+    batch = add_command(
+        subparsers, "batch",
         help="align every episode of a podcast feed or SoundCloud set; reruns do only new work",
-        description="Process every episode of an RSS/Atom feed or SoundCloud set. Running it "
-        "again on the same --out processes only what is new, changed or failed before.",
-    )
-    batch.add_argument("feed", metavar="FEED", help="RSS/Atom feed URL or file, or a set URL")
-    batch.add_argument("--transcripts", type=Path, metavar="DIR", help="reference transcripts")
-    batch.add_argument(
-        "-o", "--out", type=Path, required=True, metavar="DIR",
-        help="output folder; it also keeps the batch state, so rerun on the same one",
+        description=BATCH_DESCRIPTION,
     )  # fmt: skip
-    batch.add_argument("-j", "--jobs", type=_positive_int, default=1, help="parallel aligners")
+    batch.add_argument("feed", metavar="FEED", help="RSS/Atom feed URL or file, or a set URL")
+    batch.add_argument("--transcripts", type=Path, metavar="DIR",
+                       help="folder of reference transcripts, matched as above (default: none: "
+                       "only transcripts the feed links)")  # fmt: skip
+    batch.add_argument(
+        "-o", "--out", action="append", required=True, metavar="DIR",
+        help="output folder, made if missing; it also keeps the batch state, so rerun on the "
+        "same one (required)",
+    )  # fmt: skip
+    batch.add_argument("-j", "--jobs", type=positive_int, default=1, metavar="N",
+                       help="episodes aligned at a time, each by its own process sharing the "
+                       "cores (default: 1)")  # fmt: skip
     batch.add_argument(
         "--download-archive", type=Path, metavar="FILE",
         help="yt-dlp download archive to honour and extend (default: OUT/download-archive.txt)",
     )  # fmt: skip
     batch.add_argument(
         "--publish-url", metavar="BASE",
-        help="URL the subtitle files will be served from, for the <podcast:transcript> tags",
+        help="URL the subtitle files will be served from, for the <podcast:transcript> tags "
+        "(default: none: the tags name the files alone)",
     )  # fmt: skip
-    _add_shared_arguments(batch)
+    add_options(batch, "batch")
     batch.set_defaults(func=cmd_batch)
 
 
-def _add_shared_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--audio-lang", help="language spoken (default: detect)")
-    parser.add_argument("--text-lang", help="language of the transcript (default: guess)")
-    parser.add_argument("--model", default="base", help="Whisper model (default: base)")
-    parser.add_argument(
-        "--formats", default="vtt,srt,json", help="subtitle formats (default: vtt,srt,json)"
-    )
-    parser.add_argument("--vad", action="store_true", help="skip non-speech before the ASR")
-    parser.add_argument("--cache-dir", type=Path, help="transcription cache folder")
-    parser.add_argument(
-        "--max-size", type=_positive_int, default=DEFAULT_MAX_BYTES // 1_000_000, metavar="MB",
-        help="refuse downloads larger than this (default: %(default)s MB)",
-    )  # fmt: skip
-    parser.add_argument("--retries", type=int, default=3, help="retries of a failed download")
-
-
 def cmd_run(args: argparse.Namespace) -> int:
+    from pipeline.cli import ALL_FORMATS, align_options, fetch_options, output_target
     from pipeline.feedrun import run_one
 
-    try:
-        result = run_one(
-            args.source,
-            args.transcript,
-            args.out,
-            _align_options(args),
-            _fetch_options(args, progress=sys.stderr.isatty()),
-            name=args.name,
-        )
-    except PodalignError as err:
-        print(f"podalign: error: {err}", file=sys.stderr)
-        return EXIT_ERROR
+    target = output_target(args.out, args.formats, Path("."), ALL_FORMATS)
+    result = run_one(
+        args.source,
+        args.transcript,
+        target.folder,
+        align_options(args, target.formats),
+        fetch_options(args),
+        name=args.name or target.stem,
+        named=target.named,
+    )
     for path in result.outputs.values():
         print(path)
-    for warning in result.warnings:
-        log.warning("%s", warning)
     return EXIT_OK
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
+    from pipeline.cli import ALL_FORMATS, align_options, fetch_options, output_target
     from pipeline.feedrun import BatchOptions, run_batch
     from pipeline.reports import summary_table
 
+    target = output_target(args.out, args.formats, Path("."), ALL_FORMATS, folder_only=True)
     options = BatchOptions(
         feed=args.feed,
-        out_dir=args.out,
-        align=_align_options(args),
+        out_dir=target.folder,
+        align=align_options(args, target.formats),
         transcripts_dir=args.transcripts,
         jobs=args.jobs,
-        fetch=_fetch_options(args, progress=False),
+        fetch=replace(fetch_options(args), progress=False),
         archive_file=args.download_archive,
         publish_base_url=args.publish_url,
         progress=sys.stderr.isatty(),
     )
     try:
         summary = run_batch(options)
-    except PodalignError as err:
-        print(f"podalign: error: {err}", file=sys.stderr)
-        return EXIT_ERROR
     except KeyboardInterrupt:
         print("podalign: interrupted; run the same command again to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
     print(summary_table(summary.outcomes, summary.seconds))
     return EXIT_SOME_FAILED if summary.count("failed") else EXIT_OK
-
-
-def _align_options(args: argparse.Namespace):  # -> AlignOptions; imported late (heavy)
-    from pipeline.episode import AlignOptions
-
-    formats = tuple(f.strip().lower() for f in args.formats.split(",") if f.strip())
-    return AlignOptions(
-        audio_lang=args.audio_lang,
-        text_lang=args.text_lang,
-        model=args.model,
-        formats=formats,
-        vad=args.vad,
-        cache_dir=args.cache_dir,
-    )
-
-
-def _fetch_options(args: argparse.Namespace, progress: bool) -> FetchOptions:
-    return FetchOptions(
-        max_bytes=args.max_size * 1_000_000, retries=max(0, args.retries), progress=progress
-    )
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be 1 or more")
-    return value

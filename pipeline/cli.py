@@ -1,36 +1,51 @@
-"""Command line: `podalign align|models|run|batch|preview`. Logs to stderr, data to files."""
+"""Command line: `podalign align|models|run|batch|preview`. Logs to stderr, data to files.
+
+One grammar for every subcommand: the shared options come from pipeline.options (one
+row each), -q/-v go before or after the subcommand, every help states the defaults and
+ends with the exit statuses.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline import __version__
 from pipeline.errors import PodalignError
-from pipeline.writers import WRITERS
+from pipeline.options import EXIT_STATUS, CommandLineParser, add_command, add_options
+from pipeline.writers import WRITERS, format_of_suffix
 
 if TYPE_CHECKING:
-    from pipeline.episode import EpisodeResult
+    from pipeline.episode import AlignOptions
 
 log = logging.getLogger("podalign")
+EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 2, 130
+ALL_FORMATS = tuple(WRITERS)
 
 
 def build_parser() -> argparse.ArgumentParser:
     from pipeline import batch, preview
 
-    parser = argparse.ArgumentParser(
+    parser = CommandLineParser(
         prog="podalign",
         description="Timed, speaker-labelled subtitles from podcast audio and its transcript.",
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"podalign {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    parser.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging (default: off)")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="warnings and errors only (default: off)")  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_align(sub)
-    models = sub.add_parser("models", help="list the Whisper models usable offline")
+    models = add_command(sub, "models", help="list the Whisper models usable offline",
+                         description="List the Whisper models usable offline.")  # fmt: skip
+    add_options(models, "models")
     models.set_defaults(func=cmd_models)
     batch.add_commands(sub)
     preview.add_commands(sub)
@@ -38,70 +53,131 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_align(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "align",
         help="align a reference transcript onto an episode's audio and write subtitles",
-        description="Same-language forced alignment, or cross-lingual when the transcript's "
-        "language differs from the audio's (e.g. Swedish text on Finnish speech).",
+        description="Same-language forced alignment, or cross-lingual when the transcript's\n"
+        "language differs from the audio's (e.g. Swedish text on Finnish speech).\n"
+        "EPISODE may be a URL: it is fetched as `podalign run` fetches it.",
     )
-    p.add_argument("audio", type=Path, metavar="EPISODE", help="audio file (mp3, m4a, wav, ...)")
-    p.add_argument("-t", "--transcript", type=Path, help="reference transcript (.txt, .vtt, .srt); "
-                   "omit for subtitles from the speech recognition alone")  # fmt: skip
-    p.add_argument("--lang", default="auto", help="audio language: sv, fi, ... or auto (default)")
-    p.add_argument("--audio-lang", help="force the audio language (overrides --lang)")
-    p.add_argument("--text-lang", help="force the transcript language (default: guess)")
-    p.add_argument("--model", default="base", help="base (embedded, default), small, large-v3, "
-                   "or a local CTranslate2 folder")  # fmt: skip
-    p.add_argument("-o", "--output", type=Path, help="output file (default: next to the audio, "
-                   "EPISODE.vtt); other formats get the same stem")  # fmt: skip
-    p.add_argument("--format", action="append", choices=sorted(WRITERS), dest="formats",
-                   help="output format, repeatable (default: -o suffix, else vtt)")  # fmt: skip
-    p.add_argument("--vad", action="store_true", help="voice-activity filter for the ASR passes")
-    p.add_argument("--cache-dir", type=Path, help="transcription cache folder")
-    p.add_argument("--preview", action="store_true", help="also write <stem>.preview.html: the "
-                   "episode with its subtitles in a browser, unsure cues marked")  # fmt: skip
+    p.add_argument("audio", metavar="EPISODE", help="audio file (mp3, m4a, wav, ...) or URL")
+    default = " (default: EPISODE.vtt beside the audio; for a URL, the current folder)"
+    p.add_argument("-o", "--output", action="append", metavar="FILE|DIR", help=OUTPUT_HELP
+                   + default)  # fmt: skip
+    add_options(p, "align")
     p.set_defaults(func=cmd_align)
 
 
-def align_targets(
-    output: Path | None, audio: Path, formats: list[str] | None
-) -> tuple[Path, tuple[str, ...]]:
-    """(output stem, formats) from -o and --format: `-o ep.sv.vtt` -> (ep.sv, ("vtt",))."""
-    target = output or audio.with_suffix(".vtt")
-    suffix_format = next((f for f, w in WRITERS.items() if target.suffix == w.suffix), None)
-    stem = target.with_suffix("") if suffix_format else target
-    chosen = tuple(formats) if formats else (suffix_format or "vtt",)
-    return stem, tuple(dict.fromkeys(chosen))
+OUTPUT_HELP = (
+    "a file named by its format's suffix (ep.sv.vtt, ep.SRT; the other formats get its "
+    "stem), or a folder to write into, stem from the episode (a name without a suffix, "
+    "or ending in /; made if missing)"
+)
+
+
+@dataclass(frozen=True)
+class OutputTarget:
+    """Where -o says the outputs go."""
+
+    folder: Path
+    stem: str | None  # None: from the episode (its audio file's name, or its title)
+    named: Path | None  # the -o file as typed, for the format its suffix names
+    formats: tuple[str, ...]
+
+
+def output_target(
+    given: list[str] | None,
+    formats: list[str] | None,
+    default_folder: Path,
+    default_formats: tuple[str, ...],
+    *,
+    folder_only: bool = False,
+) -> OutputTarget:
+    """Read -o and --format: a file whose suffix names its format (any case), or a folder.
+
+    An unknown suffix is an error, not a second suffix; so is -o given twice."""
+    if given and len(given) > 1:
+        raise PodalignError(
+            f"-o given {len(given)} times ({', '.join(given)}): give it once; for several "
+            "formats add --format (-o ep.vtt --format srt writes ep.vtt and ep.srt)"
+        )
+    chosen = tuple(formats or ())
+    if not given:
+        return OutputTarget(default_folder, None, None, _unique(chosen or default_formats))
+    text = given[0]
+    path = Path(text).expanduser()
+    if folder_only or text.endswith(("/", os.sep)) or path.is_dir() or not path.suffix:
+        return OutputTarget(path, None, None, _unique(chosen or default_formats))
+    fmt = format_of_suffix(path)
+    if fmt is None:
+        raise PodalignError(
+            f"-o {text}: {path.suffix!r} is not a subtitle suffix: end the file name with "
+            f"{', '.join('.' + f for f in WRITERS)} (any case), or give a folder ending in /"
+        )
+    return OutputTarget(path.parent, path.stem, path, _unique((fmt, *chosen)))
+
+
+def _unique(formats: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(formats))
+
+
+def align_options(args: argparse.Namespace, formats: tuple[str, ...]) -> AlignOptions:
+    """The AlignOptions the shared options ask for; languages checked before any work."""
+    from pipeline.episode import AlignOptions
+    from pipeline.languages import language_code
+
+    audio_lang = language_code(args.audio_lang, "--audio-lang") or language_code(
+        args.lang, "--lang"
+    )
+    return AlignOptions(
+        audio_lang=audio_lang,
+        text_lang=language_code(args.text_lang, "--text-lang"),
+        model=args.model,
+        formats=formats,
+        vad=args.vad,
+        cache_dir=args.cache_dir,
+        keep_unheard=args.keep_unheard,
+        preview=getattr(args, "preview", False),
+    )
+
+
+def fetch_options(args: argparse.Namespace):  # -> FetchOptions; pipeline.fetch is heavy
+    from pipeline.fetch import FetchOptions
+
+    return FetchOptions(
+        max_bytes=args.max_size * 1_000_000, retries=args.retries, progress=sys.stderr.isatty()
+    )
 
 
 def cmd_align(args: argparse.Namespace) -> int:
-    from pipeline.episode import AlignOptions, align_episode
+    from pipeline.episode import align_episode
+    from pipeline.fetch import is_url
 
-    stem, formats = align_targets(args.output, args.audio, args.formats)
-    if args.preview and "vtt" not in formats:
-        raise PodalignError("--preview plays the WebVTT file: add --format vtt")
-    audio_lang = args.audio_lang or (None if args.lang == "auto" else args.lang)
-    options = AlignOptions(
-        audio_lang, args.text_lang, args.model, formats, args.vad, args.cache_dir
-    )
-    result = align_episode(args.audio, args.transcript, stem, options)
+    url = is_url(args.audio)
+    default_folder = Path(".") if url else Path(args.audio).parent
+    target = output_target(args.output, args.formats, default_folder, ("vtt",))
+    options = align_options(args, target.formats)
+    if url:
+        from pipeline.feedrun import run_one
+
+        result = run_one(
+            args.audio, args.transcript, target.folder, options, fetch_options(args),
+            name=target.stem, named=target.named, report=False,
+        )  # fmt: skip
+    else:
+        audio = Path(args.audio)
+        if target.folder != default_folder:
+            target.folder.mkdir(parents=True, exist_ok=True)
+        stem = target.folder / (target.stem or audio.stem)
+        result = align_episode(audio, args.transcript, stem, options, named=target.named)
     log.info(
         "%s alignment of %.0f s of audio in %.1f s, confidence %.2f",
         result.mode, result.audio_duration, result.seconds, result.confidence,
     )  # fmt: skip
     for path in result.outputs.values():
         print(path)
-    if args.preview:
-        print(_preview_of(result, args.audio))
-    return 0
-
-
-def _preview_of(result: EpisodeResult, audio: Path) -> Path:
-    # Confidences exist only in memory: the subtitle formats have no place for them.
-    from pipeline.preview import PreviewInputs, confidences_from_cues, write_preview
-
-    inputs = PreviewInputs(result.outputs["vtt"], audio, result.outputs.get("json"))
-    return write_preview(inputs, confidences=confidences_from_cues(result.cues))
+    return EXIT_OK
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -111,18 +187,25 @@ def cmd_models(args: argparse.Namespace) -> int:
         print(f"{name}\t{where}")
     print(f"# also by name where a network exists: {', '.join(HUB_NAMES)}; or a local folder",
           file=sys.stderr)  # fmt: skip
-    return 0
+    return EXIT_OK
+
+
+def configure_logging(verbose: bool, quiet: bool) -> None:
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    logging.basicConfig(level=level, stream=sys.stderr, format="podalign: %(message)s")
+    # faster-whisper logs "Processing audio with duration ..." per call at INFO: podalign
+    # says what it does itself; Whisper's own lines are debug output.
+    logging.getLogger("faster_whisper").setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
-    logging.basicConfig(level=level, stream=sys.stderr, format="podalign: %(message)s")
+    configure_logging(getattr(args, "verbose", False), getattr(args, "quiet", False))
     try:
         return args.func(args)
     except PodalignError as exc:
         print(f"podalign: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("podalign: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED

@@ -3,9 +3,12 @@ run_one (one episode from a URL or a local path). The command line is pipeline.b
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
+import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -68,13 +71,14 @@ def run_batch(options: BatchOptions) -> BatchSummary:
     """
     started = time.monotonic()
     out_dir = options.out_dir
+    # Inputs first: a batch that cannot start leaves no output folder or state behind.
+    feed = read_feed(options.feed)
+    folder = TranscriptFolder(options.transcripts_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with BatchLock(out_dir):
         sweep_stale_files(out_dir)
         state = StateStore(out_dir)
         try:
-            feed = read_feed(options.feed)
-            folder = TranscriptFolder(options.transcripts_dir)
             archive = DownloadArchive(options.archive_file or out_dir / "download-archive.txt")
             engine = _engine(options, state, archive)
             planned = _plan(feed.entries, state, folder, engine.settings, archive.lines(), out_dir)
@@ -136,6 +140,8 @@ def sweep_stale_files(out_dir: Path) -> None:
     downloads. Safe only under the batch lock: no live writer can own them."""
     for temp in out_dir.glob(".*.part"):
         temp.unlink(missing_ok=True)
+    for scratch in out_dir.glob(f"{SCRATCH_PREFIX}*"):
+        shutil.rmtree(scratch, ignore_errors=True)
     for scratch in ("downloads", "transcripts"):
         shutil.rmtree(state_dir(out_dir) / scratch, ignore_errors=True)
 
@@ -160,28 +166,51 @@ def run_one(
     align: AlignOptions,
     fetch: FetchOptions,
     name: str | None = None,
+    *,
+    named: Path | None = None,
+    report: bool = True,
 ) -> EpisodeResult:
-    """Fetch one episode (URL or local path), align it and write its files into out_dir."""
+    """Fetch one episode (URL or local path), align it and write its files into out_dir.
+
+    name: the output stem (default: from the episode's title); named: the -o file as
+    typed, for the format its suffix names. Nothing is left in out_dir but the outputs
+    (and, with a preview of downloaded audio, that audio beside the page)."""
     from pipeline.episode import align_episode
 
     if transcript is not None and not transcript.is_file():
         raise PodalignError(f"{transcript}: no such transcript file")
+    out_dir = out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     with BatchLock(out_dir):
         sweep_stale_files(out_dir)
-        audio = fetch_audio(source, state_dir(out_dir) / "downloads", None, fetch)
-        try:
+        with scratch_folder(out_dir) as scratch:
+            audio = fetch_audio(source, scratch, None, fetch)
             stem = safe_stem(name or audio.title or Path(audio.path).stem, source)
-            result = align_episode(audio.path, transcript, out_dir / stem, align)
+            if align.preview and audio.path.is_relative_to(scratch):  # the page plays it
+                audio = replace(
+                    audio, path=audio.path.replace(out_dir / f"{stem}{audio.path.suffix}")
+                )
+            result = align_episode(audio.path, transcript, out_dir / stem, align, named=named)
+        if report:
             given = TranscriptMatch("given", str(transcript), transcript)
             match = given if transcript else TranscriptMatch("none")
             entry = FeedEntry(key=source, title=audio.title, enclosure_url=source)
             work = Work(entry, stem, source, match, None, frozenset())
-            fetched = Fetched(
-                work, audio, transcript, file_sha256(transcript) if transcript else None
-            )
+            sha = file_sha256(transcript) if transcript else None
+            fetched = Fetched(work, audio, transcript, sha)
             write_report(out_dir, stem, build_report(fetched, result, result.seconds))
-        finally:
-            if audio.path.resolve().is_relative_to(state_dir(out_dir).resolve()):  # ours
-                audio.path.unlink(missing_ok=True)
     return result
+
+
+SCRATCH_PREFIX = ".podalign-fetch-"
+
+
+@contextlib.contextmanager
+def scratch_folder(out_dir: Path) -> Iterator[Path]:
+    """A fresh hidden folder in out_dir for one download, removed afterwards (a killed
+    run's is swept by the next run on the folder)."""
+    scratch = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=out_dir))
+    try:
+        yield scratch
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

@@ -124,6 +124,8 @@ def fetch_audio(
         return _describe(path, source, None, None, started)
     url = require_http_url(source)
     name = name or short_hash(url)
+    # Absolute: yt-dlp reads a relative temp path against its home path, and nests them.
+    dest_dir = Path(dest_dir).resolve()
     dest_dir.mkdir(parents=True, exist_ok=True)
     try:
         path, title, archive_id = _download_with_retries(url, dest_dir, name, options)

@@ -19,12 +19,108 @@ AUTO = "auto"
 
 # Whisper's language codes, as faster_whisper.tokenizer._LANGUAGE_CODES lists them (read
 # from there when it exists; this copy keeps the check free of the heavy import).
-WHISPER_CODES = (
-    "af am ar as az ba be bg bn bo br bs ca cs cy da de el en es et eu fa fi fo fr gl gu ha "
-    "haw he hi hr ht hu hy id is it ja jw ka kk km kn ko la lb ln lo lt lv mg mi mk ml mn mr "
-    "ms mt my ne nl nn no oc pa pl ps pt ro ru sa sd si sk sl sn so sq sr su sv sw ta te tg "
-    "th tk tl tr tt uk ur uz vi yi yo zh yue"
-).split()
+WHISPER_CODES = [
+    "af",
+    "am",
+    "ar",
+    "as",
+    "az",
+    "ba",
+    "be",
+    "bg",
+    "bn",
+    "bo",
+    "br",
+    "bs",
+    "ca",
+    "cs",
+    "cy",
+    "da",
+    "de",
+    "el",
+    "en",
+    "es",
+    "et",
+    "eu",
+    "fa",
+    "fi",
+    "fo",
+    "fr",
+    "gl",
+    "gu",
+    "ha",
+    "haw",
+    "he",
+    "hi",
+    "hr",
+    "ht",
+    "hu",
+    "hy",
+    "id",
+    "is",
+    "it",
+    "ja",
+    "jw",
+    "ka",
+    "kk",
+    "km",
+    "kn",
+    "ko",
+    "la",
+    "lb",
+    "ln",
+    "lo",
+    "lt",
+    "lv",
+    "mg",
+    "mi",
+    "mk",
+    "ml",
+    "mn",
+    "mr",
+    "ms",
+    "mt",
+    "my",
+    "ne",
+    "nl",
+    "nn",
+    "no",
+    "oc",
+    "pa",
+    "pl",
+    "ps",
+    "pt",
+    "ro",
+    "ru",
+    "sa",
+    "sd",
+    "si",
+    "sk",
+    "sl",
+    "sn",
+    "so",
+    "sq",
+    "sr",
+    "su",
+    "sv",
+    "sw",
+    "ta",
+    "te",
+    "tg",
+    "th",
+    "tk",
+    "tl",
+    "tr",
+    "tt",
+    "uk",
+    "ur",
+    "uz",
+    "vi",
+    "yi",
+    "yo",
+    "zh",
+    "yue",
+]
 
 # Names people type for the languages a Nordic podcast is likely to need, in English and
 # in the language itself; any other language is given by its code.
@@ -76,7 +172,9 @@ class LanguageGuess:
         return self.probability >= SURE_LANGUAGE_PROBABILITY
 
 
-def guess_from(language: str, probability: float, ranked: Sequence[tuple[str, float]]) -> LanguageGuess:
+def guess_from(
+    language: str, probability: float, ranked: Sequence[tuple[str, float]]
+) -> LanguageGuess:
     """A LanguageGuess keeping the top three candidates Whisper ranked."""
     top = tuple((c, float(p)) for c, p in sorted(ranked, key=lambda cp: -cp[1])[:3])
     return LanguageGuess(language, float(probability), top)

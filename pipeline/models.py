@@ -86,11 +86,24 @@ def resolve_model(name: str) -> str:
                 f"model folder {path} has no model.bin: give a CTranslate2 Whisper model folder"
             )
         return str(path)
+    if looks_like_path(name):
+        raise PodalignError(
+            f"--model {name}: no such model folder; give an existing CTranslate2 Whisper "
+            f"folder, or a model name: {EMBEDDED} (embedded), {', '.join(HUB_NAMES)}"
+        )
     if name in HUB_NAMES or "/" in name:
         return _downloaded_model(name)
     raise PodalignError(
         f"unknown model {name!r}: use {EMBEDDED} (embedded), one of {', '.join(HUB_NAMES)}, "
         "or a local CTranslate2 folder"
+    )
+
+
+def looks_like_path(name: str) -> bool:
+    """Whether --model names a folder rather than a hub model ("owner/name" has one slash
+    and starts with neither "/", "." nor "~")."""
+    return (
+        name.startswith(("/", ".", "~")) or name.count("/") > 1 or os.sep in name.replace("/", "")
     )
 
 

@@ -29,15 +29,16 @@ import logging
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from glob import escape as glob_escape
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import webvtt
 
 from pipeline.errors import PodalignError
-from pipeline.files import write_atomic
+from pipeline.files import publish_together, write_atomic
 from pipeline.records import Cue
 
 log = logging.getLogger(__name__)
@@ -277,13 +278,17 @@ def render_page(
     threshold: float,
     *,
     files: Sequence[Path] | None = None,
+    audio_url: str | None = None,
 ) -> str:
     """The page's HTML, with links relative to the folder it will be written to.
 
-    files: the subtitle files to link (default: the .vtt, .srt and .json that exist)."""
+    files: the subtitle files to link (default: the .vtt, .srt and .json that exist);
+    audio_url: where the audio is served, when it is not a file beside the page (a batch
+    folder keeps no audio: its pages play the feed's enclosure)."""
     title = subtitles.title or inputs.vtt.stem
+    audio_name = audio_url.rsplit("/", 1)[-1] if audio_url else inputs.audio.name
     data = {
-        "audio": inputs.audio.name,
+        "audio": audio_name,
         "threshold": threshold,
         "confidence": {key: round(float(v), 4) for key, v in confidences.items()},
     }
@@ -295,13 +300,13 @@ def render_page(
     )
     replacements = {
         "@TITLE@": html.escape(title),
-        "@AUDIO_URL@": _attr(relative_url(inputs.audio, out.parent)),
-        "@AUDIO_NAME@": html.escape(inputs.audio.name),
+        "@AUDIO_URL@": _attr(audio_url or relative_url(inputs.audio, out.parent)),
+        "@AUDIO_NAME@": html.escape(audio_name),
         "@VTT_DATA_URL@": vtt_data_url(subtitles.raw),
         "@VTT_NAME@": html.escape(inputs.vtt.name),
         "@LINKS@": links,
         "@DATA@": _script_json(data),
-        "@CSP@": _attr(CONTENT_SECURITY_POLICY),
+        "@CSP@": _attr(content_security_policy(audio_url)),
     }
     page = page_template()
     for token, value in replacements.items():
@@ -345,42 +350,136 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+def content_security_policy(audio_url: str | None = None) -> str:
+    """The page's policy: nothing from the network but, for a batch episode, its audio."""
+    if not audio_url:
+        return CONTENT_SECURITY_POLICY
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(audio_url))
+    return CONTENT_SECURITY_POLICY.replace("media-src ", f"media-src {origin} ", 1)
+
+
+# --- a batch folder: one page per episode and an index -------------------------------------
+
+INDEX_NAME = "index.html"
+
+
+def holds_several_episodes(paths: Sequence[Path]) -> bool:
+    """Whether the preview was asked for a folder of several episodes (a batch's --out)."""
+    return len(paths) == 1 and paths[0].is_dir() and len(list(paths[0].glob("*.vtt"))) > 1
+
+
+def write_folder_preview(folder: Path, threshold: float = LOW_CONFIDENCE) -> list[Path]:
+    """Write every episode's page in folder and index.html linking them, as one set;
+    return the index, then the pages. An episode's audio is the file beside its .vtt with
+    its stem, else the enclosure its batch report names."""
+    files: dict[Path, str] = {}
+    entries: list[tuple[str, Path]] = []
+    for vtt in sorted(folder.glob("*.vtt")):
+        out = preview_path(vtt)
+        subtitles = _read_vtt(vtt)
+        audio, url = _episode_audio(vtt)
+        inputs = PreviewInputs(vtt, audio, _json_beside(vtt))
+        confidences = (
+            cue_confidences_from_json(inputs.json, subtitles.cue_keys) if inputs.json else {}
+        )
+        files[out] = render_page(inputs, out, subtitles, confidences, threshold, audio_url=url)
+        entries.append((subtitles.title or vtt.stem, out))
+    index = folder / INDEX_NAME
+    files = {index: index_page(folder.resolve().name, entries, index), **files}
+    try:
+        published = publish_together(files)
+    except OSError as err:
+        raise PodalignError(f"cannot write {index}: {err.strerror or err}") from err
+    log.info("wrote %d episode pages and %s", len(entries), index)
+    return published
+
+
+def _episode_audio(vtt: Path) -> tuple[Path, str | None]:
+    """(local audio, None), or (a placeholder, the enclosure URL from the batch report)."""
+    beside = [p for p in vtt.parent.glob(glob_escape(vtt.stem) + ".*")
+              if p.suffix.lower() in AUDIO_SUFFIXES]  # fmt: skip
+    if beside:
+        return sorted(beside)[0], None
+    report = vtt.with_name(vtt.stem + ".report.json")
+    try:
+        url = json.loads(report.read_text(encoding="utf-8"))["episode"]["enclosure"]
+    except (OSError, ValueError, KeyError, TypeError):
+        url = None
+    if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
+        raise PodalignError(f"no audio for {vtt}: put the episode's audio beside it as "
+                            f"{vtt.stem}.mp3 (or .m4a, ...)")  # fmt: skip
+    return vtt, url
+
+
+def index_page(title: str, entries: Sequence[tuple[str, Path]], out: Path) -> str:
+    """A plain page linking each episode's preview, for a folder of episodes."""
+    items = "\n".join(
+        f'<li><a href="{_attr(relative_url(page, out.parent))}">{html.escape(name)}</a></li>'
+        for name, page in entries
+    )
+    return (
+        '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{_attr(CONTENT_SECURITY_POLICY)}">\n'
+        f"<title>{html.escape(title)} · podalign preview</title>\n</head>\n<body>\n"
+        f"<h1>{html.escape(title)}</h1>\n<ol>\n{items}\n</ol>\n"
+        "<p>made by podalign</p>\n</body>\n</html>\n"
+    )
+
+
 # --- command line ------------------------------------------------------------------------------
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
     """Register ``podalign preview`` on the CLI's subcommand parsers."""
-    parser = subparsers.add_parser(
-        "preview",
+    from pipeline.options import add_command, add_options
+
+    parser = add_command(
+        subparsers, "preview",
         help="write an HTML page that plays the episode with its subtitles",
         description=(
-            "Write <stem>.preview.html beside the subtitles: the audio with the WebVTT as "
-            "its track, the transcript beside it (current line highlighted, click to seek, "
-            "unsure lines marked). Works offline, opened straight from the file system."
+            "Write <stem>.preview.html beside the subtitles: the audio with the WebVTT as\n"
+            "its track, the transcript beside it (current line highlighted, click to seek,\n"
+            "unsure lines marked). Works offline, opened straight from the file system.\n"
+            "A folder of several episodes (a batch's --out) gets a page per episode and\n"
+            "index.html linking them; a page without its audio beside it plays the\n"
+            "enclosure its batch report names."
         ),
-    )
+    )  # fmt: skip
     parser.add_argument(
         "paths",
         nargs="+",
         type=Path,
         metavar="EPISODE_DIR_OR_FILES",
-        help="the episode folder, or its audio, .vtt and (optional) .json files",
+        help="the episode folder, or its audio, .vtt and (optional) .json files, or a "
+        "batch's output folder",
     )
     parser.add_argument(
-        "-o", "--output", type=Path, help="the page to write (default: <stem>.preview.html)"
-    )
+        "-o", "--output", type=Path,
+        help="the page to write, for one episode (default: <stem>.preview.html beside the "
+        ".vtt; for a folder of episodes, FOLDER/index.html and a page per episode)",
+    )  # fmt: skip
     parser.add_argument(
         "--low-confidence",
         type=float,
         default=LOW_CONFIDENCE,
         metavar="X",
-        help=f"mark cues whose timing confidence is below X (default {LOW_CONFIDENCE})",
+        help=f"mark cues whose timing confidence is below X (default: {LOW_CONFIDENCE})",
     )
+    add_options(parser, "preview")
     parser.set_defaults(func=run_preview)
 
 
 def run_preview(args: argparse.Namespace) -> int:
-    """``podalign preview``: write the page and print where it is."""
+    """``podalign preview``: write the page(s) and print where they are."""
+    if holds_several_episodes(args.paths):
+        if args.output is not None:
+            raise PodalignError(
+                f"{args.paths[0]} holds several episodes: it gets one page each and "
+                f"{INDEX_NAME}; leave out -o"
+            )
+        for page in write_folder_preview(args.paths[0], args.low_confidence):
+            print(page)
+        return 0
     inputs = find_inputs(args.paths)
     page = write_preview(inputs, args.output, threshold=args.low_confidence)
     print(page)

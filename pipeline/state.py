@@ -2,8 +2,8 @@
 
 Every status change is its own committed transaction, so a batch killed at any moment
 (kill -9 included) leaves each episode either done, with all its files, or not done,
-and a rerun knows which. The lock is an fcntl.flock the kernel drops when the process
-dies, so a crashed batch never leaves a stale lock behind.
+and a rerun knows which. The lock is an fcntl.flock on the output folder that the kernel
+drops when the process dies, so a crashed batch never leaves a stale lock behind.
 """
 
 from __future__ import annotations
@@ -140,26 +140,26 @@ def _now() -> str:
 
 
 class BatchLock:
-    """An exclusive lock on an output folder for the length of one batch."""
+    """An exclusive lock on an output folder for the length of one batch or run.
+
+    The lock is a flock on the folder itself, not on a file in it: a run that fails, or
+    that writes into the current folder, leaves nothing behind.
+    """
 
     def __init__(self, out_dir: Path) -> None:
-        self.path = state_dir(out_dir) / "lock"
+        self.folder = Path(out_dir)
         self._fd: int | None = None
 
     def __enter__(self) -> BatchLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self.folder, os.O_RDONLY | os.O_DIRECTORY)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.read(fd, 32).decode(errors="replace").strip() or "another process"
             os.close(fd)
             raise PodalignError(
-                f"{self.path.parent.parent}: another batch (pid {holder}) is running on this "
-                "output folder; wait for it to finish or use another --out"
+                f"{self.folder}: another batch or run is running on this output folder; "
+                "wait for it to finish or use another --out"
             ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
         self._fd = fd
         return self
 
