@@ -84,6 +84,18 @@ class OutputTarget:
     stem: str | None  # None: from the episode (its audio file's name, or its title)
     named: Path | None  # the -o file as typed, for the format its suffix names
     formats: tuple[str, ...]
+    is_folder: bool = False  # -o named a folder: made if missing
+
+    def made(self) -> OutputTarget:
+        """This target, its folder made first if -o named one."""
+        if self.is_folder:
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                raise PodalignError(
+                    f"-o {self.folder}: cannot make the folder: {err.strerror or err}"
+                ) from None
+        return self
 
 
 def output_target(
@@ -108,7 +120,7 @@ def output_target(
     text = given[0]
     path = Path(text).expanduser()
     if folder_only or text.endswith(("/", os.sep)) or path.is_dir() or not path.suffix:
-        return OutputTarget(path, None, None, _unique(chosen or default_formats))
+        return OutputTarget(path, None, None, _unique(chosen or default_formats), True)
     fmt = format_of_suffix(path)
     if fmt is None:
         raise PodalignError(
@@ -167,8 +179,7 @@ def cmd_align(args: argparse.Namespace) -> int:
         )  # fmt: skip
     else:
         audio = Path(args.audio)
-        if target.folder != default_folder:
-            target.folder.mkdir(parents=True, exist_ok=True)
+        target.made()
         stem = target.folder / (target.stem or audio.stem)
         result = align_episode(audio, args.transcript, stem, options, named=target.named)
     log.info(

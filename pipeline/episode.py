@@ -28,10 +28,10 @@ from pipeline.cues import cues_from_alignment
 from pipeline.errors import PodalignError
 from pipeline.forced import WindowedAligner
 from pipeline.languages import (
-    TESTED_LANGUAGES,
     LanguageGuess,
     confidence_ceiling,
     language_warnings,
+    untested_languages,
 )
 from pipeline.records import (
     AlignedSentence,
@@ -122,7 +122,7 @@ def align_episode(
     cues = cues_from_alignment(alignment)
     written = _publish(cues, outputs, Path(audio), options.preview)
     for fmt, path in written.items():
-        log.info("wrote %d cues as %s to %s", len(cues), fmt, path)
+        log.info("wrote %d cues as %s to %s", len(cues), fmt if fmt in WRITERS else "a page", path)
     return EpisodeResult(
         written, alignment.mode, episode_confidence(found), alignment.warnings,
         alignment.duration, time.monotonic() - started, alignment, tuple(cues),
@@ -223,8 +223,7 @@ def alignment_for(
 def with_language_doubts(alignment: Alignment, guess: LanguageGuess | None) -> Alignment:
     """The alignment with warnings about a guessed or untested language, and every
     confidence capped by how well the language was known (pipeline.languages)."""
-    languages = [alignment.audio_language, alignment.text_language]
-    untested = next((lang for lang in languages if lang and lang not in TESTED_LANGUAGES), None)
+    untested = untested_languages(alignment.audio_language, alignment.text_language)
     doubts = language_warnings(guess, untested)
     ceiling = confidence_ceiling(guess, untested)
     if not doubts:

@@ -180,8 +180,8 @@ def guess_from(
     return LanguageGuess(language, float(probability), top)
 
 
-def language_warnings(guess: LanguageGuess | None, language: str | None) -> list[str]:
-    """What to tell the user about the audio language the episode was aligned in."""
+def language_warnings(guess: LanguageGuess | None, untested: Sequence[str]) -> list[str]:
+    """What to tell the user about the languages the episode was aligned in."""
     warnings = []
     if guess is not None and not guess.sure:
         top = ", ".join(f"{c} {p:.2f}" for c, p in guess.candidates) or guess.language
@@ -190,20 +190,25 @@ def language_warnings(guess: LanguageGuess | None, language: str | None) -> list
             f"{guess.probability:.2f} (top candidates: {top}); give it with --lang, "
             "e.g. --lang sv"
         )
-    if language is not None and language not in TESTED_LANGUAGES:
+    if untested:
         warnings.append(
-            f"podalign was tested on {' and '.join(TESTED_LANGUAGES)} only, not on {language}: "
-            "check the timings; confidence is capped at "
+            f"podalign was tested on {' and '.join(TESTED_LANGUAGES)} only, not on "
+            f"{' or '.join(untested)}: check the timings; confidence is capped at "
             f"{UNTESTED_CONFIDENCE}"
         )
     return warnings
 
 
-def confidence_ceiling(guess: LanguageGuess | None, language: str | None) -> float:
-    """The highest confidence an episode can claim given how its language was known."""
+def untested_languages(*languages: str | None) -> list[str]:
+    """The languages given that the pipeline was never tested on, each once."""
+    return list(dict.fromkeys(lang for lang in languages if lang and lang not in TESTED_LANGUAGES))
+
+
+def confidence_ceiling(guess: LanguageGuess | None, untested: Sequence[str]) -> float:
+    """The highest confidence an episode can claim given how its languages were known."""
     ceiling = 1.0
     if guess is not None and not guess.sure:
         ceiling = min(ceiling, guess.probability)
-    if language is not None and language not in TESTED_LANGUAGES:
+    if untested:
         ceiling = min(ceiling, UNTESTED_CONFIDENCE)
     return ceiling

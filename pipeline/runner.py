@@ -207,9 +207,15 @@ class Engine:
         self.outcomes[entry.key] = EpisodeOutcome(
             entry.key, entry.title, work.stem, status, reason, seconds
         )
-        level = logging.WARNING if status == "failed" else logging.INFO
-        log.log(level, "%s: %s: %s", status, printable(entry.title or entry.key), printable(reason))
         bar.update(1)
+        name = printable(entry.title or entry.key)
+        # Progress, not the summary: the table at the end (stdout) gives every reason, so
+        # only a failure's reason is logged as it happens.
+        if status == "failed":
+            log.warning("failed %d/%d: %s: %s", len(self.outcomes), bar.total, name,
+                        printable(reason))  # fmt: skip
+        else:
+            log.info("%s %d/%d: %s", status, len(self.outcomes), bar.total, name)
 
 
 def _align_pool(model: str, jobs: int) -> ProcessPoolExecutor:
