@@ -20,7 +20,7 @@ import feedparser
 import yt_dlp
 
 from pipeline.errors import PodalignError
-from pipeline.fetch import is_url, read_url, require_http_url
+from pipeline.fetch import _CollectingLogger, is_url, read_url, require_http_url
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,10 @@ def parse_feed(data: bytes, source: str) -> Feed:
 def read_playlist(url: str) -> Feed:
     """Return the entries of a yt-dlp playlist (a SoundCloud set, a page of media) unresolved:
     one listing request, no track is downloaded or even opened."""
-    params = {"extract_flat": "in_playlist", "quiet": True, "no_warnings": True, "cachedir": False}
+    # yt-dlp prints its errors on stderr itself unless given a logger: podalign's error
+    # line below says it once.
+    params = {"extract_flat": "in_playlist", "quiet": True, "no_warnings": True,
+              "cachedir": False, "logger": _CollectingLogger([])}  # fmt: skip
     try:
         with yt_dlp.YoutubeDL(params) as ydl:  # type: ignore[arg-type]
             info = ydl.extract_info(url, download=False) or {}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import signal
@@ -20,7 +19,7 @@ import pytest
 from loopback import FeedItem, LoopbackServer, Route, rss_feed
 from spoken import SpokenEpisode
 
-from pipeline.batch import EXIT_ERROR, EXIT_OK, add_commands
+from pipeline.batch import EXIT_ERROR, EXIT_OK
 from pipeline.feed import read_feed
 from pipeline.feedrun import BatchOptions, BatchSummary, run_batch
 from pipeline.fetch import FetchOptions
@@ -41,10 +40,11 @@ def _outcomes(summary: BatchSummary) -> dict[str, tuple[str, str]]:
     return {o.key: (o.status, o.reason) for o in summary.outcomes}
 
 
-def _parse(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="podalign")
-    add_commands(parser.add_subparsers(required=True))
-    return parser.parse_args(argv)
+def _cli(argv: list[str]) -> int:
+    """The real command line, in this process (pipeline.cli.main)."""
+    from pipeline.cli import main
+
+    return main(argv)
 
 
 @dataclass(frozen=True)
@@ -188,8 +188,7 @@ def test_malformed_feed_is_a_one_line_error(
     loopback: LoopbackServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     url = loopback.add("feed.xml", Route(b"<rss><channel><item><title>A</ti", "application/xml"))
-    args = _parse(["batch", url, "--out", str(tmp_path / "out")])
-    assert args.func(args) == EXIT_ERROR
+    assert _cli(["batch", url, "--out", str(tmp_path / "out")]) == EXIT_ERROR
     err = capsys.readouterr().err.strip()
     assert "\n" not in err
     assert err.startswith(f"podalign: error: {url}: malformed feed XML at line 1, column 28")
@@ -225,10 +224,9 @@ def test_run_refuses_a_missing_episode_cleanly(
     loopback: LoopbackServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "out"
-    args = _parse(["run", loopback.url("nope.mp3"), "-o", str(out), "--retries", "0"])
-    assert args.func(args) == EXIT_ERROR
+    assert _cli(["run", loopback.url("nope.mp3"), "-o", str(out), "--retries", "0"]) == EXIT_ERROR
     assert capsys.readouterr().err.strip().endswith("nope.mp3: HTTP 404 Not Found")
-    assert [p.name for p in out.iterdir() if not p.name.startswith(".")] == []
+    assert list(out.iterdir()) == []  # no lock, no scratch folder
 
 
 @pytest.mark.slow
@@ -241,13 +239,65 @@ def test_run_fetches_one_url_and_aligns_it(
     episode = spoken_episodes["vaccin"]
     url = loopback.add("ep/vaccin.mp3", Route(episode.audio_bytes, "audio/mpeg"))
     out = tmp_path / "out"
-    args = _parse(["run", url, "-t", str(episode.transcript), "-o", str(out), "--audio-lang", "sv"])
-    assert args.func(args) == EXIT_OK
+    argv = ["run", url, "-t", str(episode.transcript), "-o", str(out), "--audio-lang", "sv"]
+    assert _cli(argv) == EXIT_OK
     printed = capsys.readouterr().out.split()
     assert sorted(Path(p).name for p in printed) == ["vaccin.json", "vaccin.srt", "vaccin.vtt"]
     report = json.loads((out / "vaccin.report.json").read_text())
     assert report["transcript"]["found_by"] == "given"
-    assert not list((out / ".podalign" / "downloads").iterdir())  # the download is not kept
+    assert sorted(p.name for p in out.iterdir()) == [
+        "vaccin.json", "vaccin.report.json", "vaccin.srt", "vaccin.vtt",
+    ]  # fmt: skip
+
+
+def _podalign(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+
+
+@pytest.mark.slow
+def test_run_leaves_nothing_but_its_outputs_wherever_it_writes(
+    loopback: LoopbackServer, spoken_episodes: dict[str, SpokenEpisode], tmp_path: Path
+) -> None:
+    """-o relative to the current folder, and no -o at all (the current folder)."""
+    episode = spoken_episodes["halsa"]
+    url = loopback.add("ep/halsa.mp3", Route(episode.audio_bytes, "audio/mpeg"))
+    transcript = str(episode.transcript)
+    relative = _podalign("run", url, "-t", transcript, "-o", "runout", "--lang", "sv",
+                         cwd=tmp_path)  # fmt: skip
+    assert relative.returncode == EXIT_OK, relative.stderr
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == [
+        "runout", "runout/halsa.json", "runout/halsa.report.json", "runout/halsa.srt",
+        "runout/halsa.vtt",
+    ]  # fmt: skip
+    here = tmp_path / "here"
+    here.mkdir()
+    beside = _podalign("run", url, "-t", transcript, "--lang", "SV", "--format", "vtt",
+                       "--preview", cwd=here)  # fmt: skip
+    assert beside.returncode == EXIT_OK, beside.stderr
+    assert beside.stdout.split() == [str(here / "halsa.vtt"), str(here / "halsa.preview.html")]
+    # the page plays the downloaded audio, kept beside it
+    assert sorted(p.name for p in here.iterdir()) == [
+        "halsa.mp3", "halsa.preview.html", "halsa.report.json", "halsa.vtt",
+    ]  # fmt: skip
+    assert 'src="halsa.mp3"' in (here / "halsa.preview.html").read_text()
+
+
+@pytest.mark.parametrize("case", ["not a feed", "feed 404", "no transcripts folder"])
+def test_a_batch_that_cannot_start_leaves_no_output_folder(
+    case: str, loopback: LoopbackServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = loopback.add("page.html", Route(b"<html><body>Hej</body></html>", "text/html"))
+    feed = loopback.add("feed.xml", Route(rss_feed("P", []), "application/rss+xml"))
+    argv = {
+        "not a feed": [page],
+        "feed 404": [loopback.url("gone.xml")],
+        "no transcripts folder": [feed, "--transcripts", str(tmp_path / "missing")],
+    }[case]
+    out = tmp_path / "out"
+    assert _cli(["batch", *argv, "-o", str(out)]) == EXIT_ERROR
+    assert capsys.readouterr().err.startswith("podalign: error: ")
+    assert not out.exists()
 
 
 # --- kill -9 and resume ------------------------------------------------------------------
@@ -350,6 +400,9 @@ def test_killed_mid_episode_then_rerun_loses_and_redoes_nothing(
     lines = rerun.stdout.splitlines()
     assert any(line.split()[:2] == ["skipped", finished] for line in lines)
     assert any(line.split()[:2] == ["done", killed] for line in lines)
+    # The summary table once, on stdout; stderr logs progress, not the table again.
+    assert rerun.stdout.count("transcript by guid") == 1
+    assert "transcript by guid" not in rerun.stderr and "STATUS" not in rerun.stderr
 
 
 def _proc_state(pid: int) -> str:
