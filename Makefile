@@ -24,8 +24,8 @@ setup: $(BIN)/podalign
 demo: setup
 	$(BIN)/podalign align samples/sample-sv/episode.mp3 --transcript samples/sample-sv/transcript.txt \
 	  --lang auto -o samples/sample-sv/episode.vtt --format vtt --format srt --format json --preview
-	@echo "--- the first cues of samples/sample-sv/episode.vtt:"
-	@head -n 13 samples/sample-sv/episode.vtt
+	@echo "--- the first three cues of samples/sample-sv/episode.vtt:"
+	@awk 'NF == 0 { blank++ } blank > 3 { exit } { print }' samples/sample-sv/episode.vtt
 
 test: setup
 	$(BIN)/python -m pytest -q
