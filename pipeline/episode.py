@@ -180,7 +180,8 @@ def alignment_for(
         raise PodalignError("the audio has no speech to align (only silence or steady noise)")
     if reference is None:
         guess = None if options.audio_lang else _detected(model, samples)
-        audio_lang = options.audio_lang or guess.language  # type: ignore[union-attr]
+        audio_lang = guess.language if guess else options.audio_lang
+        assert audio_lang is not None
         alignment = asr_only_alignment(_asr(samples, model, audio_lang, options), audio_lang)
         return with_language_doubts(alignment, guess)
     words = [w for _, w in reference_words(reference)]
@@ -195,7 +196,8 @@ def alignment_for(
         probe = WindowedAligner(condensed_samples(samples, timeline), model, text_lang, words)
     heard = _heard(probe, text_lang)
     guess = None if options.audio_lang or heard else _detected(model, samples)
-    audio_lang = options.audio_lang or (text_lang if heard else guess.language)  # type: ignore[union-attr]
+    audio_lang = guess.language if guess else options.audio_lang or text_lang
+    assert audio_lang is not None
     text_lang = text_lang or audio_lang
     extra = _length_warnings(reference, speech)
     if text_lang != audio_lang:
@@ -310,6 +312,8 @@ _SQUEEZED_CPS = _PLAUSIBLE_CPS[1]
 _SQUEEZE_SLACK_SECONDS = 0.5
 # The aligners' own confidence threshold for placed-but-not-heard text.
 _UNHEARD_CONFIDENCE = UNHEARD_PROBABILITY
+# Text kept with --keep-unheard has no timing evidence at all: every viewer marks it unsure.
+KEPT_UNHEARD_CONFIDENCE = 0.0
 
 
 def unheard_positions(alignment: Alignment) -> list[int]:
@@ -334,11 +338,12 @@ def heard_only(alignment: Alignment, *, keep: bool = False) -> Alignment:
     positions = unheard_positions(alignment)
     if not positions:
         return alignment
-    sentences = alignment.sentences
-    kept = [s for i, s in enumerate(sentences) if i not in set(positions)]
+    sentences, unheard = alignment.sentences, set(positions)
     if keep:
-        low = {i: _capped(sentences[i], _UNHEARD_CONFIDENCE / 2) for i in positions}
-        kept = [low.get(i, s) for i, s in enumerate(sentences)]
+        kept = [_capped(s, KEPT_UNHEARD_CONFIDENCE) if i in unheard else s
+                for i, s in enumerate(sentences)]  # fmt: skip
+    else:
+        kept = [s for i, s in enumerate(sentences) if i not in unheard]
     what = (
         "kept in the subtitles, marked unsure"
         if keep
