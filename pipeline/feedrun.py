@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from pipeline.episode_steps import Fetched, build_report
 from pipeline.errors import PodalignError
 from pipeline.feed import FeedEntry, read_feed
-from pipeline.fetch import FetchOptions, fetch_audio, file_sha256
+from pipeline.fetch import FetchedAudio, FetchOptions, fetch_audio, file_sha256
 from pipeline.files import write_atomic
 from pipeline.matching import TranscriptFolder, TranscriptMatch
 from pipeline.names import safe_stem
@@ -186,11 +186,15 @@ def run_one(
         with scratch_folder(out_dir) as scratch:
             audio = fetch_audio(source, scratch, None, fetch)
             stem = safe_stem(name or audio.title or Path(audio.path).stem, source)
-            if align.preview and audio.path.is_relative_to(scratch):  # the page plays it
-                audio = replace(
-                    audio, path=audio.path.replace(out_dir / f"{stem}{audio.path.suffix}")
-                )
-            result = align_episode(audio.path, transcript, out_dir / stem, align, named=named)
+            moved = None  # a download moved beside its preview page, which plays it
+            if align.preview and audio.path.is_relative_to(scratch):
+                audio, moved = _beside_the_page(audio, out_dir / f"{stem}{audio.path.suffix}")
+            try:
+                result = align_episode(audio.path, transcript, out_dir / stem, align, named=named)
+            except BaseException:
+                if moved is not None:
+                    moved.unlink(missing_ok=True)  # a failed run leaves nothing behind
+                raise
         if report:
             given = TranscriptMatch("given", str(transcript), transcript)
             match = given if transcript else TranscriptMatch("none")
@@ -200,6 +204,19 @@ def run_one(
             fetched = Fetched(work, audio, transcript, sha)
             write_report(out_dir, stem, build_report(fetched, result, result.seconds))
     return result
+
+
+def _beside_the_page(audio: FetchedAudio, target: Path) -> tuple[FetchedAudio, Path | None]:
+    """The download moved to target (also returned second, to remove if the run fails),
+    or, when target already holds this same audio (an earlier run's), that file."""
+    if target.exists():
+        if file_sha256(target) != audio.sha256:
+            raise PodalignError(
+                f"{target} exists and is not this episode's audio, which the preview page "
+                "would play there: give another --name or -o"
+            )
+        return replace(audio, path=target), None
+    return replace(audio, path=audio.path.replace(target)), target
 
 
 SCRATCH_PREFIX = ".podalign-fetch-"
