@@ -302,6 +302,18 @@ def test_an_unsure_language_guess_warns_and_lowers_the_confidence(tmp_path: Path
     assert confidence <= probability
     assert "Processing audio with duration" not in proc.stderr  # faster-whisper's own log
 
+    # English text on it: not heard, so the same guess picks the aligner; it is said and
+    # the confidence stays at most the guess's (it was 0.95)
+    english = _write(tmp_path / "en.txt", "Customer participation means that the client "
+                     "takes part in planning and evaluating the services.\n")  # fmt: skip
+    proc = podalign("align", clip, "-t", english, "-o", tmp_path / "en.vtt", "--cache-dir",
+                    tmp_path / "c")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert f"the audio language is a guess: {language} with probability" in proc.stderr
+    assert re.search(r"tested on sv and fi only, not on .*\ben\b", proc.stderr), proc.stderr
+    confidence = float(re.search(r"confidence (\d\.\d\d)", proc.stderr).group(1))
+    assert confidence <= min(probability, 0.5)
+
 
 @pytest.mark.slow
 def test_align_fetches_a_url_as_run_does(loopback, tmp_path: Path) -> None:
