@@ -16,26 +16,19 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from pipeline.matching import HOW_TRANSCRIPTS_ARE_FOUND
 from pipeline.options import add_command, add_options, positive_int
 
 log = logging.getLogger(__name__)
-EXIT_OK, EXIT_ERROR, EXIT_SOME_FAILED, EXIT_INTERRUPTED = 0, 2, 3, 130
+EXIT_OK, EXIT_ERROR, EXIT_SOME_FAILED, EXIT_INTERRUPTED = 0, 2, 3, 130  # options.EXIT_STATUS
 
 
-BATCH_DESCRIPTION = """\
+BATCH_DESCRIPTION = f"""\
 Process every episode of an RSS/Atom feed or SoundCloud set. Running it again on the
 same --out processes only what is new, changed or failed before.
 
-How each episode's transcript is found, first match wins:
-  1. --transcripts DIR/mapping.csv (columns episode,transcript) or mapping.json
-     ({"episode": "file"}): episode is the item's GUID or title, file is relative to DIR;
-  2. a file in DIR named by the item's GUID (as is when it is a plain file name, else
-     slugged), ending .txt, .vtt or .srt;
-  3. a file whose name slugs like the item's title ("Avsnitt 3: Sömn" finds
-     avsnitt-3-somn.txt);
-  4. a <podcast:transcript> the feed item links (text/plain, text/vtt or SRT).
-No match: subtitles from the speech recognition alone; the summary and the episode's
-report say so. The summary table goes to stdout, the per-episode log to stderr."""
+{HOW_TRANSCRIPTS_ARE_FOUND}
+The summary table goes to stdout, the per-episode log to stderr."""
 
 
 def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -1,11 +1,6 @@
 """Find each episode's reference transcript: a mapping file, its GUID, its title, or its feed.
 
-Looked for in this order in the transcripts folder:
-1. ``mapping.csv`` (columns ``episode,transcript``) or ``mapping.json`` (``{"episode": file}``),
-   where episode is a GUID or a title and the file is relative to the folder;
-2. a file named by the GUID (as is, when it is a plain file name, or slugged);
-3. a file whose name slugs like the title ("Avsnitt 3: Sömn" finds ``avsnitt-3-somn.txt``);
-and then 4. a ``<podcast:transcript>`` the feed item links, in a format the reader takes.
+The order, as `podalign batch --help` and the README state it, is HOW_TRANSCRIPTS_ARE_FOUND.
 No match means subtitles from the ASR alone, which the report and the summary say.
 """
 
@@ -24,6 +19,17 @@ from pipeline.files import write_atomic
 from pipeline.names import slugify
 
 TRANSCRIPT_SUFFIXES = (".txt", ".vtt", ".srt")  # what pipeline.transcript reads
+HOW_TRANSCRIPTS_ARE_FOUND = """\
+How each episode's transcript is found, first match wins:
+  1. --transcripts DIR/mapping.csv (columns episode,transcript) or mapping.json
+     ({"episode": "file"}): episode is the item's GUID or title, file is relative to DIR;
+  2. a file in DIR named by the item's GUID (as is when it is a plain file name, else
+     slugged), ending .txt, .vtt or .srt;
+  3. a file whose name slugs like the item's title ("Avsnitt 3: Sömn" finds
+     avsnitt-3-somn.txt);
+  4. a <podcast:transcript> the feed item links (text/plain, text/vtt or SRT).
+No match: subtitles from the speech recognition alone; the summary and the episode's
+report say so."""
 # Linked transcript types the reader takes, best first (plain text keeps speaker labels).
 _LINK_TYPES = {
     "text/plain": ".txt",

@@ -18,7 +18,7 @@ from pipeline.writers import WRITERS
 
 ALIGNING = ("align", "run", "batch")  # the commands that align episodes
 FETCHING = ("align", "run", "batch")  # those that download (align and run: given a URL)
-EVERY = ("align", "run", "batch", "models", "preview", "transcript")
+EVERY = ("align", "run", "batch", "models", "preview", "transcript")  # all (issue 10 adds the last)
 
 EXIT_STATUS = """\
 exit status:
