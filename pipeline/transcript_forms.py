@@ -255,7 +255,8 @@ _PAGE_NUMBER = re.compile(
 
 def _without_page_furniture(pages: list[list[str]]) -> tuple[list[list[str]], Counter[str]]:
     """Pages' lines without page numbers and the header/footer lines that recur at the top
-    or bottom of pages (a speaker label never counts as one)."""
+    or bottom of pages (a speaker label never counts as one). A header on one page only
+    cannot be told from text this way, and is read as text."""
     edges = [_edge_indices(lines) for lines in pages]
     recurring = Counter(
         shape

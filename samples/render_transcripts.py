@@ -28,6 +28,9 @@ PARAGRAPH_SENTENCES = 4
 # Cues of old subtitles hold this many words: sentences run over cue boundaries.
 CUE_WORDS = 7
 TURN_SECONDS = 37  # made-up time stamps: each turn starts this much after the previous
+# A Unicode font for the PDFs (Debian's fonts-dejavu-core, in the Makefile's APT_PACKAGES):
+# PDF core fonts have no "…" or "’".
+PDF_FONTS = Path("/usr/share/fonts/truetype/dejavu")
 
 Turns = Sequence[tuple[str, Sequence[str]]]  # (speaker, sentences) per turn
 
@@ -141,19 +144,24 @@ def write_pdf(turns: Turns, path: Path, form: str = "plain") -> Path:
 
     class Document(FPDF):
         def header(self) -> None:
-            self.set_font("Helvetica", "I", 9)
-            self.cell(0, 8, TITLE, align="R", new_x="LMARGIN", new_y="NEXT")
+            # From page 2 on, as word processors' "different first page" does: a header on
+            # a single page cannot be told from the text by recurring.
+            if self.page_no() > 1:
+                self.set_font("DejaVu", "I", 9)
+                self.cell(0, 8, TITLE, align="R", new_x="LMARGIN", new_y="NEXT")
 
         def footer(self) -> None:
             self.set_y(-15)
-            self.set_font("Helvetica", "", 9)
+            self.set_font("DejaVu", "", 9)
             self.cell(0, 8, f"Sida {self.page_no()}", align="C")
 
     pdf = Document(format="A4")
+    for style, file in (("", "DejaVuSans"), ("B", "DejaVuSans-Bold"), ("I", "DejaVuSans-Oblique")):
+        pdf.add_font("DejaVu", style, PDF_FONTS / f"{file}.ttf")
     pdf.add_page()
-    pdf.set_font("Helvetica", "B", 14)
+    pdf.set_font("DejaVu", "B", 14)
     pdf.multi_cell(0, 8, f"Podcast: {TITLE}", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 11)
+    pdf.set_font("DejaVu", "", 11)
     pdf.multi_cell(0, 6, f"Länk till podcasten, transkriberad nedan: {LINK}",
                    new_x="LMARGIN", new_y="NEXT")  # fmt: skip
     for paragraph in paragraphs(turns, form):
@@ -274,20 +282,27 @@ FILE_FORMS: dict[str, Callable[[Turns, Path, str], Path]] = {
 MARKUP_SPEAKERS = {".vtt", ".json"}
 
 
+# (suffix, label form) of every fixture: each label form as text, each file form with plain
+# labels, and file forms with other labels.
+FIXTURES: tuple[tuple[str, str], ...] = (
+    *((".txt", form) for form in LABEL_FORMS),
+    *((suffix, "plain") for suffix in FILE_FORMS if suffix != ".txt"),
+    (".pdf", "talare"), (".pdf", "label line"), (".docx", "bracket time"),
+    (".docx", "title"), (".html", "affiliation"), (".srt", "speaker_00"),
+)  # fmt: skip
+
+
+def fixture_name(suffix: str, form: str) -> str:
+    return f"{form.replace(' ', '-')}{suffix}"
+
+
 def render_all(turns: Turns, out: Path) -> dict[str, tuple[Path, str]]:
-    """Every label form as text, every file form with plain labels, and a few file forms
-    with other labels: {fixture name: (path, label form)}."""
+    """Every fixture of FIXTURES: {file name: (path, label form)}."""
     out.mkdir(parents=True, exist_ok=True)
-    made: dict[str, tuple[Path, str]] = {}
-    for form in LABEL_FORMS:
-        path = write_text(turns, out / f"labels-{form.replace(' ', '-')}.txt", form)
-        made[f"txt {form}"] = (path, form)
-    for suffix, write in FILE_FORMS.items():
-        made[f"{suffix[1:]} plain"] = (write(turns, out / f"transcript{suffix}", "plain"), "plain")
-    for suffix, form in ((".pdf", "talare"), (".docx", "bracket time"), (".html", "affiliation"),
-                         (".srt", "speaker_00"), (".pdf", "label line")):  # fmt: skip
-        path = FILE_FORMS[suffix](turns, out / f"{form.replace(' ', '-')}{suffix}", form)
-        made[f"{suffix[1:]} {form}"] = (path, form)
+    made = {}
+    for suffix, form in FIXTURES:
+        name = fixture_name(suffix, form)
+        made[name] = (FILE_FORMS[suffix](turns, out / name, form), form)
     return made
 
 
