@@ -147,7 +147,7 @@ def write_pdf(turns: Turns, path: Path, form: str = "plain") -> Path:
             # From page 2 on, as word processors' "different first page" does: a header on
             # a single page cannot be told from the text by recurring.
             if self.page_no() > 1:
-                self.set_font("DejaVu", "I", 9)
+                self.set_font("DejaVu", "", 9)
                 self.cell(0, 8, TITLE, align="R", new_x="LMARGIN", new_y="NEXT")
 
         def footer(self) -> None:
@@ -156,7 +156,7 @@ def write_pdf(turns: Turns, path: Path, form: str = "plain") -> Path:
             self.cell(0, 8, f"Sida {self.page_no()}", align="C")
 
     pdf = Document(format="A4")
-    for style, file in (("", "DejaVuSans"), ("B", "DejaVuSans-Bold"), ("I", "DejaVuSans-Oblique")):
+    for style, file in (("", "DejaVuSans"), ("B", "DejaVuSans-Bold")):
         pdf.add_font("DejaVu", style, PDF_FONTS / f"{file}.ttf")
     pdf.add_page()
     pdf.set_font("DejaVu", "B", 14)

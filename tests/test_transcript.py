@@ -10,8 +10,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from loopback import LoopbackServer, Route
 
 from pipeline.errors import PodalignError
+from pipeline.feed import TranscriptLink
+from pipeline.matching import best_link, download_linked
 from pipeline.records import Reference
 from pipeline.transcript import (
     fuller_names,
@@ -679,3 +682,26 @@ def test_file_round_trip_in_every_file_form(
         path = render.FILE_FORMS[suffix](turns, Path(folder) / f"t{suffix}", form)
         reference = read_reference(path)
     assert [(t.speaker, t.sentences) for t in reference.turns] == render.expected_turns(turns, form)
+
+
+# --- feed-linked transcripts in the new forms ---------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".json", ".html", ".docx", ".pdf"])
+def test_a_feed_linked_transcript_of_any_form_is_fetched_and_read(
+    suffix: str,
+    rendered: dict[str, tuple[Path, str]],
+    seed_turns: list[tuple[str, tuple[str, ...]]],
+    loopback: LoopbackServer,
+    tmp_path: Path,
+) -> None:
+    form = next(f for f in FORMS if suffix in f.suffixes)
+    body = rendered[render.fixture_name(suffix, "plain")][0].read_bytes()
+    # Served under a name without its suffix: the type alone says what it is.
+    url = loopback.add("transcript", Route(body, form.mime_types[0]))
+    links = (TranscriptLink(url, form.mime_types[0]), TranscriptLink(url, "image/png"))
+    link = best_link(links)
+    assert link == links[0]
+    path = download_linked(link, tmp_path / "episode")
+    assert path.suffix == suffix
+    assert [(t.speaker, t.sentences) for t in read_reference(path).turns] == seed_turns
