@@ -154,15 +154,16 @@ def reference_from_pieces(pieces: Iterable[Piece], source: str) -> Reference:
 
 def fuller_names(names: Iterable[str]) -> dict[str, str]:
     """{name: the one fuller name it is short for}: "Linnanmäki" and "Eila" are short for
-    "Eila Linnanmäki" when no other name holds them; numbered names ("Talare 1") never are."""
+    "Eila Linnanmäki" when no other name holds them; numbered names ("Talare 1") are never
+    short or full forms."""
     word_lists = {name: name.casefold().split() for name in names}
+    # "Host" and "Host 2" are two people; "Talare 1" is short for no one.
+    named = {name: words for name, words in word_lists.items() if not _numbered(words)}
     fuller: dict[str, str] = {}
-    for name, words in word_lists.items():
-        if any(word.isdigit() or "_" in word for word in words):
-            continue
+    for name, words in named.items():
         holders = [
             other
-            for other, other_words in word_lists.items()
+            for other, other_words in named.items()
             if len(other_words) > len(words) and _holds(other_words, words)
         ]
         longest = max((len(word_lists[h]) for h in holders), default=0)
@@ -170,6 +171,10 @@ def fuller_names(names: Iterable[str]) -> dict[str, str]:
         if len(widest) == 1 and all(_holds(word_lists[widest[0]], word_lists[h]) for h in holders):
             fuller[name] = widest[0]
     return fuller
+
+
+def _numbered(words: list[str]) -> bool:
+    return any(word.isdigit() or "_" in word for word in words)
 
 
 def _holds(words: list[str], part: list[str]) -> bool:

@@ -501,6 +501,7 @@ def test_one_person_named_two_ways_is_one_speaker_with_the_fuller_name() -> None
 def test_fuller_names_only_where_one_name_holds_the_short_one() -> None:
     assert fuller_names(["Anna Ek", "Bo Ek", "Ek", "Bo"]) == {"Bo": "Bo Ek"}
     assert fuller_names(["Talare 1", "Talare 12", "Talare"]) == {}
+    assert fuller_names(["Host", "Host 2", "SPEAKER_00"]) == {}
     assert fuller_names(["Eila", "Eila Linnanmäki", "Linnanmäki"]) == {
         "Eila": "Eila Linnanmäki",
         "Linnanmäki": "Eila Linnanmäki",
