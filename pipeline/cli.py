@@ -122,19 +122,17 @@ def _add_transcript(sub: argparse._SubParsersAction) -> None:
 
 def cmd_transcript(args: argparse.Namespace) -> int:
     from pipeline.transcript import read_transcript
+    from pipeline.writers import vtt_timestamp
 
     for turn in read_transcript(args.file).reference.turns:
-        hint = "" if turn.start_hint is None else f" [{_clock(turn.start_hint)}]"
+        hint = ""
+        if turn.start_hint is not None:  # the transcript's own time stamp, HH:MM:SS
+            hint = f" [{vtt_timestamp(round(turn.start_hint * 1000))[:8]}]"
         print(f"{turn.speaker or '(no speaker named)'}{hint}:")
         for sentence in turn.sentences:
             print(f"    {sentence}")
         print()
     return 0
-
-
-def _clock(seconds: float) -> str:
-    whole = int(seconds)
-    return f"{whole // 3600:02d}:{whole // 60 % 60:02d}:{whole % 60:02d}"
 
 
 def cmd_models(args: argparse.Namespace) -> int:

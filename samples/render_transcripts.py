@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.writers import vtt_timestamp
+
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "samples" / "seed-sv.txt"
 TITLE = "Vilken nytta har en expert av kunddelaktighet?"
@@ -106,7 +108,7 @@ def mentions(turns: Turns) -> list[Mention]:
         first = speaker not in numbers
         numbers.setdefault(speaker, len(numbers) + 1)
         seconds = index * TURN_SECONDS
-        stamp = f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+        stamp = vtt_timestamp(seconds * 1000)[:8]  # HH:MM:SS
         out.append(Mention(speaker, numbers[speaker], first, stamp))
     return out
 
@@ -247,13 +249,9 @@ def _cues(turns: Turns, form: str) -> list[tuple[str, str, str]]:
                 text = f"<v {speaker}>{text}"
             elif start == 0:
                 text = LABEL_FORMS[form].label(mention) + text
-            cues.append((_cue_time(index * 2), _cue_time(index * 2 + 2), text))
+            cues.append((vtt_timestamp(index * 2000), vtt_timestamp(index * 2000 + 2000), text))
             index += 1
     return cues
-
-
-def _cue_time(seconds: int) -> str:
-    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}.000"
 
 
 def write_vtt(turns: Turns, path: Path, form: str = "plain") -> Path:
