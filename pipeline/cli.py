@@ -1,4 +1,5 @@
-"""Command line: `podalign align|models|run|batch|preview`. Logs to stderr, data to files.
+"""Command line: `podalign align|transcript|models|run|batch|preview`. Logs to stderr, data
+to files (and `transcript` to stdout).
 
 One grammar for every subcommand: the shared options come from pipeline.options (one
 row each), -q/-v go before or after the subcommand, every help states the defaults and
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="warnings and errors only (default: off)")  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_align(sub)
+    _add_transcript(sub)
     models = add_command(sub, "models", help="list the Whisper models usable offline",
                          description="List the Whisper models usable offline.")  # fmt: skip
     add_options(models, "models")
@@ -188,6 +190,35 @@ def cmd_align(args: argparse.Namespace) -> int:
     )  # fmt: skip
     for path in result.outputs.values():
         print(path)
+    return EXIT_OK
+
+
+def _add_transcript(sub: argparse._SubParsersAction) -> None:
+    p = add_command(
+        sub,
+        "transcript",
+        help="print a reference transcript's turns as podalign reads them (no audio needed)",
+        description="Check a transcript before aligning: its speakers and sentences, one\n"
+        "turn after another; how it was read goes to stderr.",
+    )
+    p.add_argument("file", type=Path, metavar="FILE", help="transcript (.txt, .pdf, .docx, "
+                   ".json, .html, .vtt, .srt)")  # fmt: skip
+    add_options(p, "transcript")
+    p.set_defaults(func=cmd_transcript)
+
+
+def cmd_transcript(args: argparse.Namespace) -> int:
+    from pipeline.transcript import read_transcript
+    from pipeline.writers import vtt_timestamp
+
+    for turn in read_transcript(args.file).reference.turns:
+        hint = ""
+        if turn.start_hint is not None:  # the transcript's own time stamp, HH:MM:SS
+            hint = f" [{vtt_timestamp(round(turn.start_hint * 1000))[:8]}]"
+        print(f"{turn.speaker or '(no speaker named)'}{hint}:")
+        for sentence in turn.sentences:
+            print(f"    {sentence}")
+        print()
     return EXIT_OK
 
 

@@ -18,7 +18,7 @@ from pipeline.writers import WRITERS
 
 ALIGNING = ("align", "run", "batch")  # the commands that align episodes
 FETCHING = ("align", "run", "batch")  # those that download (align and run: given a URL)
-EVERY = ("align", "run", "batch", "models", "preview", "transcript")  # all (issue 10 adds the last)
+EVERY = ("align", "run", "batch", "models", "preview", "transcript")
 
 EXIT_STATUS = """\
 exit status:
@@ -78,8 +78,9 @@ _LOUDNESS = {"action": "store_true", "default": argparse.SUPPRESS}
 
 OPTIONS: tuple[Option, ...] = (
     Option(("-t", "--transcript"), ("align", "run"),
-           "reference transcript: .txt with 'Name:' speaker labels, or .vtt/.srt to re-time "
-           "(default: none, subtitles from the speech recognition alone)",
+           "reference transcript: .txt with 'Name:' speaker labels, .pdf, .docx, .json "
+           "(Podcasting 2.0), .html, or .vtt/.srt to re-time (default: none, subtitles from "
+           "the speech recognition alone)",
            {"type": Path, "metavar": "FILE"}),
     Option(("--lang",), ALIGNING,
            "language of the audio: auto, a code (sv, fi, en, ...) or a name (swedish, "
