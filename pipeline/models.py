@@ -107,6 +107,27 @@ def _downloaded_model(name: str) -> str:
         ) from None
 
 
+def model_identity(name: str) -> str:
+    """A cache key part that names the model's content, not its folder: two local folders
+    both called `model` differ, and a folder whose model.bin is replaced changes key."""
+    if name == EMBEDDED:
+        return f"{EMBEDDED}-{EMBEDDED_SHA256[:16]}"  # the joined file is verified to be this
+    path = Path(name).expanduser()
+    if (path / "model.bin").is_file():
+        weights = (path / "model.bin").resolve()
+        stat = weights.stat()
+        return (
+            f"{path.resolve().name}-{_weights_sha256(weights, stat.st_size, stat.st_mtime_ns)[:16]}"
+        )
+    return name.replace("/", "--")  # a hub name: one published model
+
+
+@functools.lru_cache(maxsize=8)
+def _weights_sha256(path: Path, size: int, mtime_ns: int) -> str:
+    """Hash a model's weights once per process (size and mtime make a replaced file rehash)."""
+    return file_sha256(path)
+
+
 def load_model(name: str = EMBEDDED, cpu_threads: int = 0):  # -> faster_whisper.WhisperModel
     """Load a model once per process (int8 on CPU)."""
     return _loaded(name, cpu_threads)
