@@ -25,8 +25,9 @@ demo: setup
 	$(BIN)/podalign align samples/sample-sv/episode.mp3 --transcript samples/sample-sv/transcript.txt \
 	  --lang auto -o samples/sample-sv/episode.vtt --format vtt --format srt --format json --preview
 
+# Branch coverage of the package, summarised per file after the tests (pytest-cov).
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --cov=pipeline --cov-branch --cov-report=term:skip-covered
 
 lint: setup
 	$(BIN)/ruff check pipeline tests samples bench
