@@ -27,8 +27,9 @@ demo: setup
 	@echo "--- the first three cues of samples/sample-sv/episode.vtt:"
 	@awk 'NF == 0 { blank++ } blank > 3 { exit } { print }' samples/sample-sv/episode.vtt
 
+# Branch coverage of the package, summarised per file after the tests (pytest-cov).
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --cov=pipeline --cov-branch --cov-report=term:skip-covered
 
 lint: setup
 	$(BIN)/ruff check pipeline tests samples bench

@@ -11,13 +11,14 @@ import logging
 import time
 import urllib.parse
 import xml.etree.ElementTree as ET
-import xml.sax
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import defusedxml.ElementTree as SafeET
 import feedparser
 import yt_dlp
+from defusedxml import DefusedXmlException
 
 from pipeline.errors import PodalignError
 from pipeline.fetch import _CollectingLogger, is_url, read_url, require_http_url
@@ -90,23 +91,34 @@ def parse_feed(data: bytes, source: str) -> Feed:
     """Return the episodes of RSS or Atom feed bytes; raise PodalignError if malformed."""
     if not data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
         raise PodalignError(f"{source}: not an RSS or Atom feed; give the podcast's feed URL")
-    parsed = feedparser.parse(data)
-    problem = parsed.get("bozo_exception")
-    if isinstance(problem, xml.sax.SAXParseException):
-        line, column = _error_position(data, problem)
-        raise PodalignError(
-            f"{source}: malformed feed XML at line {line}, column {column} "
-            f"({problem.getMessage()}); check the URL or ask the feed's publisher to fix it"
-        )
+    root = _safe_xml(data, source)
+    parsed = feedparser.parse(data)  # only once defusedxml has accepted the bytes
     if not parsed.get("version") and not parsed.entries:
         raise PodalignError(f"{source}: not an RSS or Atom feed; give the podcast's feed URL")
+    problem = parsed.get("bozo_exception")
     if problem is not None:
         log.warning("%s: feed has a problem (%s); read it anyway", source, problem)
-    links = _transcript_links(data)
-    entries = tuple(
-        _entry(raw, links[i] if i < len(links) else ()) for i, raw in enumerate(parsed.entries)
-    )
+    links = _transcript_links(root)
+    entries = tuple(_entry(raw, links) for raw in parsed.entries)
     return Feed(source, parsed.feed.get("title"), parsed.get("version") or "feed", entries)
+
+
+def _safe_xml(data: bytes, source: str) -> ET.Element:
+    """The feed's XML tree, parsed with defusedxml: entity expansion and external entities in
+    an untrusted feed are refused, malformed XML named with its line and column."""
+    try:
+        return SafeET.fromstring(data)
+    except DefusedXmlException as err:
+        raise PodalignError(
+            f"{source}: the feed declares XML entities ({type(err).__name__}), refused as unsafe; "
+            "ask the feed's publisher to remove its DTD"
+        ) from None
+    except ET.ParseError as err:
+        line, column = err.position
+        raise PodalignError(
+            f"{source}: malformed feed XML at line {line}, column {column} "
+            f"({err}); check the URL or ask the feed's publisher to fix it"
+        ) from None
 
 
 def read_playlist(url: str) -> Feed:
@@ -143,10 +155,11 @@ def _playlist_entry(ydl: yt_dlp.YoutubeDL, raw: dict[str, Any]) -> FeedEntry:
     )
 
 
-def _entry(raw: Any, transcripts: tuple[TranscriptLink, ...]) -> FeedEntry:
+def _entry(raw: Any, links: dict[str, tuple[TranscriptLink, ...]]) -> FeedEntry:
     enclosure = _audio_enclosure(raw)
     guid = raw.get("id") or None
     url = enclosure.get("href") if enclosure else None
+    transcripts = links.get(guid or url or "", ())
     when = raw.get("published_parsed") or raw.get("updated_parsed")
     return FeedEntry(
         key=guid or url or raw.get("link") or raw.get("title") or "",
@@ -168,17 +181,24 @@ def _audio_enclosure(raw: Any) -> dict[str, Any] | None:
     return (media or enclosures or [None])[0]
 
 
-def _transcript_links(data: bytes) -> list[tuple[TranscriptLink, ...]]:
-    """Return each item's <podcast:transcript> tags, in item order.
+def _transcript_links(root: ET.Element) -> dict[str, tuple[TranscriptLink, ...]]:
+    """Return each item's <podcast:transcript> tags by the item's GUID (else its enclosure
+    URL), the key feedparser's entry has too: a join that no skipped item can shift.
 
     feedparser keeps only the last such tag of an item, so they are read from the XML here.
     """
-    try:
-        root = ET.fromstring(data)
-    except ET.ParseError:
-        return []
     items = [el for el in root.iter() if el.tag in ("item", _ATOM_ENTRY) or _local(el) == "item"]
-    return [tuple(_links_in(item)) for item in items]
+    return {_item_key(item): tuple(_links_in(item)) for item in items}
+
+
+def _item_key(item: ET.Element) -> str:
+    for child in item:
+        if _local(child) in ("guid", "id") and (child.text or "").strip():
+            return (child.text or "").strip()
+    for child in item:
+        if _local(child) in ("enclosure", "link") and child.get("url"):
+            return child.get("url", "")
+    return ""
 
 
 def _links_in(item: ET.Element) -> list[TranscriptLink]:
@@ -192,16 +212,6 @@ def _links_in(item: ET.Element) -> list[TranscriptLink]:
 
 def _local(el: ET.Element) -> str:
     return el.tag.rsplit("}", 1)[-1]
-
-
-def _error_position(data: bytes, problem: xml.sax.SAXParseException) -> tuple[int, int]:
-    """Return where the XML error is in data itself: feedparser may prepend an XML
-    declaration before parsing, which shifts the line it reports."""
-    try:
-        ET.fromstring(data)
-    except ET.ParseError as err:
-        return err.position
-    return problem.getLineNumber(), problem.getColumnNumber()
 
 
 def _is_playlist_host(url: str) -> bool:

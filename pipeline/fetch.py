@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import glob
 import logging
+import re
 import sys
 import time
 import urllib.error
@@ -19,7 +20,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yt_dlp
 from tqdm import tqdm
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_BYTES = 1_000_000_000  # 1 GB: many hours of MP3; a larger "episode" is a mistake
 _ALLOWED_SCHEMES = ("http", "https")
 _MAX_BACKOFF_SECONDS = 30.0
+_T = TypeVar("_T")
+_REPORTED_HTTP_ERROR = re.compile(r"HTTP Error (\d{3}): ([^.\r\n]*)")
 
 
 @dataclass(frozen=True)
@@ -88,23 +91,57 @@ def require_http_url(url: str, what: str = "URL") -> str:
     return url.strip()
 
 
-def read_url(url: str, what: str, limit: int, timeout_seconds: float, hint: str = "") -> bytes:
+def read_url(
+    url: str,
+    what: str,
+    limit: int,
+    timeout_seconds: float,
+    hint: str = "",
+    retry: FetchOptions | None = None,
+) -> bytes:
     """The body of a small HTTP(S) document (a feed, a transcript), at most `limit` bytes.
 
+    Transient failures are retried by the same policy as audio (retry's retries/backoff).
     Raises PodalignError "<what> <url>: <reason>[; <hint>]"; audio goes through yt-dlp instead.
     """
+    return _with_retries(lambda: _read_once(url, what, limit, timeout_seconds, hint), retry)
+
+
+def _read_once(url: str, what: str, limit: int, timeout_seconds: float, hint: str) -> bytes:
     request = urllib.request.Request(url, headers={"User-Agent": "podalign"})
     try:
         with urllib.request.urlopen(request, timeout=timeout_seconds) as response:
             data = response.read(limit + 1)
     except urllib.error.HTTPError as err:
-        raise PodalignError(f"{what} {url}: HTTP {err.code} {err.reason}{hint}") from None
+        message = f"{what} {url}: HTTP {err.code} {err.reason}{hint}"
+        raise _FetchFailed(message, _transient_status(err.code)) from None
     except (urllib.error.URLError, OSError) as err:
         reason = getattr(err, "reason", err)
-        raise PodalignError(f"{what} {url}: cannot fetch it: {reason}{hint}") from None
+        raise _FetchFailed(f"{what} {url}: cannot fetch it: {reason}{hint}", True) from None
     if len(data) > limit:
-        raise PodalignError(f"{what} {url}: larger than {limit:,} bytes, refused{hint}")
+        raise _FetchFailed(f"{what} {url}: larger than {limit:,} bytes, refused{hint}", False)
     return data
+
+
+def _transient_status(status: int) -> bool:
+    """Whether an HTTP status may clear up on its own (server trouble, throttling)."""
+    return status >= 500 or status in (408, 429)
+
+
+def _with_retries(action: Callable[[], _T], options: FetchOptions | None) -> _T:
+    """action's result, retrying transient _FetchFailed with exponential backoff: the one
+    retry policy for every request podalign makes (yt-dlp's own retries are off)."""
+    options = options or FetchOptions()
+    for attempt in range(options.retries + 1):
+        try:
+            return action()
+        except _FetchFailed as err:
+            if not err.transient or attempt == options.retries:
+                raise PodalignError(str(err)) from None
+            delay = min(options.backoff_seconds * 2**attempt, _MAX_BACKOFF_SECONDS)
+            log.warning("%s; retrying in %.1f s (%d/%d)", err, delay, attempt + 1, options.retries)
+            time.sleep(delay)
+    raise AssertionError("unreachable")
 
 
 def fetch_audio(
@@ -159,16 +196,7 @@ def _describe(
 def _download_with_retries(
     url: str, dest_dir: Path, name: str, options: FetchOptions
 ) -> tuple[Path, str | None, str | None]:
-    for attempt in range(options.retries + 1):
-        try:
-            return _download_once(url, dest_dir, name, options)
-        except _FetchFailed as err:
-            if not err.transient or attempt == options.retries:
-                raise PodalignError(str(err)) from None
-            delay = min(options.backoff_seconds * 2**attempt, _MAX_BACKOFF_SECONDS)
-            log.warning("%s; retrying in %.1f s (%d/%d)", err, delay, attempt + 1, options.retries)
-            time.sleep(delay)
-    raise AssertionError("unreachable")
+    return _with_retries(lambda: _download_once(url, dest_dir, name, options), options)
 
 
 def _download_once(
@@ -219,9 +247,9 @@ def _ytdlp_params(
         "color": {"stdout": "never", "stderr": "never"},
         "logger": _CollectingLogger(messages),
         "max_filesize": options.max_bytes,
-        "retries": options.retries,
-        "fragment_retries": options.retries,
-        "retry_sleep_functions": {"http": _backoff(options), "fragment": _backoff(options)},
+        # Retries are _with_retries' alone: nested in it, yt-dlp's would try (r+1)^2 times.
+        "retries": 0,
+        "fragment_retries": 0,
         "socket_timeout": options.timeout_seconds,
         "continuedl": True,
         "overwrites": True,
@@ -230,10 +258,6 @@ def _ytdlp_params(
         "progress_hooks": [on_progress],
         "postprocessors": [],
     }
-
-
-def _backoff(options: FetchOptions) -> Callable[[int], float]:
-    return lambda n: min(options.backoff_seconds * 2**n, _MAX_BACKOFF_SECONDS)
 
 
 def _downloaded_path(info: dict[str, Any]) -> Path | None:
@@ -261,11 +285,16 @@ def _classify(url: str, err: yt_dlp.utils.DownloadError) -> _FetchFailed:
     """Return a one-line reason for a yt-dlp failure, and whether trying again may help."""
     cause = _network_cause(err)
     if isinstance(cause, HTTPError):
-        transient = cause.status >= 500 or cause.status in (408, 429)
+        transient = _transient_status(cause.status)
         return _FetchFailed(f"{url}: HTTP {cause.status} {cause.reason}", transient)
     if isinstance(cause, TransportError):
         return _FetchFailed(f"{url}: network error: {cause}", transient=True)
     text = str(err).removeprefix("ERROR: ")
+    # yt-dlp's downloader reports a failed GET only as text ("Got error: HTTP Error 503: ...")
+    reported = _REPORTED_HTTP_ERROR.search(text)
+    if reported:
+        status, reason = int(reported[1]), reported[2].strip()
+        return _FetchFailed(f"{url}: HTTP {status} {reason}", _transient_status(status))
     if "Unsupported URL" in text:
         return _FetchFailed(f"{url}: serves a web page, not audio (no media found)", False)
     return _FetchFailed(f"{url}: {text}", transient=False)

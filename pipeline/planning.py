@@ -11,6 +11,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from pipeline import __version__
 from pipeline.errors import PodalignError
 from pipeline.feed import FeedEntry
 from pipeline.fetch import file_sha256, require_http_url
@@ -32,10 +33,11 @@ class Work:
     archive: frozenset[str]  # download-archive lines that mean "skip"
 
 
-def settings_hash(options: object) -> str:
-    """Return a short hash of the alignment settings that shape the output files."""
+def settings_hash(options: object, version: str = __version__) -> str:
+    """Return a short hash of what shapes the output files: the alignment settings and the
+    podalign version that applies them (an upgrade may align differently, so it redoes)."""
     fields = {k: v for k, v in asdict(options).items() if k != "cache_dir"}  # type: ignore[call-overload]
-    text = json.dumps(fields, sort_keys=True, default=str)
+    text = json.dumps({"podalign": version, **fields}, sort_keys=True, default=str)
     return short_hash(text, 16)
 
 

@@ -20,6 +20,9 @@ from types import TracebackType
 from pipeline.errors import PodalignError
 
 STATE_DIRNAME = ".podalign"
+# PRAGMA user_version of the layout below; raise it with a migration in _migrate when the
+# layout changes. 0 is a new file, or one written before the state had a version (same layout).
+SCHEMA_VERSION = 1
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS episodes (
     key TEXT PRIMARY KEY,          -- GUID, else enclosure URL: the episode's identity
@@ -79,11 +82,26 @@ class StateStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=5000")
-            self._db.executescript(_SCHEMA)
+            self._migrate(path)
         except sqlite3.DatabaseError as err:
             raise PodalignError(
                 f"{path}: unreadable batch state ({err}); move it aside to start afresh"
             ) from None
+
+    def _migrate(self, path: Path) -> None:
+        """Bring the file to SCHEMA_VERSION, refusing one a newer podalign wrote."""
+        found = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if found > SCHEMA_VERSION:
+            self._db.close()
+            raise PodalignError(
+                f"{path}: batch state has schema version {found}, newer than this podalign "
+                f"reads ({SCHEMA_VERSION}); upgrade podalign or use another --out"
+            )
+        if found < SCHEMA_VERSION:
+            with self._db:  # one transaction: a kill leaves the old version, not half of one
+                self._db.execute("BEGIN")
+                self._db.execute(_SCHEMA)
+                self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def get(self, key: str) -> EpisodeState | None:
         row = self._db.execute(

@@ -42,9 +42,9 @@ def transcribe(
 ) -> Transcription:
     """Transcribe with word timestamps (beam 5), reusing a cached result for the same audio."""
     cache = _cache_path(samples, model_name, language, vad, cache_dir)
-    if cache.is_file():
-        log.info("transcription reused from cache %s", cache)
-        return _transcription_from_json(json.loads(cache.read_text()))
+    cached = _cached(cache)
+    if cached is not None:
+        return cached
     result = _transcribed(samples, model, language, vad)
     cache.parent.mkdir(parents=True, exist_ok=True)
     from pipeline.files import write_atomic
@@ -53,10 +53,26 @@ def transcribe(
     return result
 
 
+def _cached(cache: Path) -> Transcription | None:
+    """The transcription stored at cache; None when there is none or it is unreadable (a
+    damaged entry is a miss that transcribe rewrites, never a crash)."""
+    if not cache.is_file():
+        return None
+    try:
+        result = _transcription_from_json(json.loads(cache.read_text(encoding="utf-8")))
+    except (ValueError, KeyError, TypeError) as err:  # JSONDecodeError and bad UTF-8 included
+        log.warning("%s: damaged transcription cache entry (%s); transcribing again", cache, err)
+        return None
+    log.info("transcription reused from cache %s", cache)
+    return result
+
+
 def _cache_path(
     samples: np.ndarray, model_name: str, language: str | None, vad: bool, cache_dir: Path | None
 ) -> Path:
-    key = f"{content_hash(samples)}-{Path(model_name).name}-{language or 'auto'}-vad{int(vad)}"
+    from pipeline.models import model_identity
+
+    key = f"{content_hash(samples)}-{model_identity(model_name)}-{language or 'auto'}-vad{int(vad)}"
     return (cache_dir or default_cache_dir()) / f"{key}.json"
 
 

@@ -25,6 +25,7 @@ class Route:
     status: int = 200
     fail_first: int = 0  # answer this many requests with fail_status first
     fail_status: int = 503
+    fail_from: int | None = None  # answer every request from this one (0-based) with fail_status
     bytes_per_second: float | None = None  # throttle the body
     send_length: bool = True  # False: no Content-Length, the body ends with the connection
 
@@ -90,7 +91,9 @@ def _handler_for(server: LoopbackServer) -> type[BaseHTTPRequestHandler]:
             earlier = server.count_hit(path)
             if route is None:
                 route = Route(body=b"not found", content_type="text/plain", status=404)
-            elif earlier < route.fail_first:
+            elif earlier < route.fail_first or (
+                route.fail_from is not None and earlier >= route.fail_from
+            ):
                 route = Route(b"try later", "text/plain", status=route.fail_status)
             self.send_response(route.status)
             self.send_header("Content-Type", route.content_type)

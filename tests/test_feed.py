@@ -115,3 +115,30 @@ def test_parse_feed_keeps_items_in_document_order() -> None:
     items = [FeedItem(f"Ep {n}", f"https://x.org/{n}.mp3", guid=f"g{n}") for n in range(6)]
     feed = parse_feed(rss_feed("P", items), "feed.xml")
     assert [e.guid for e in feed.entries] == [f"g{n}" for n in range(6)]
+
+
+def test_transcript_links_join_their_items_by_guid_not_by_position() -> None:
+    items = [
+        FeedItem("Ett", "https://cdn.example.org/1.mp3", guid="g1"),
+        FeedItem("Två", "https://cdn.example.org/2.mp3", guid="g2",
+                 transcripts=(("https://cdn.example.org/2.vtt", "text/vtt"),)),
+    ]  # fmt: skip
+    # an extension element that is also called "item" must not count as an episode
+    data = rss_feed("P", items).replace(
+        b"<title>Ett</title>", b'<title>Ett</title><x:item xmlns:x="urn:x">no episode</x:item>'
+    )
+    first, second = parse_feed(data, "feed.xml").entries
+    assert (first.guid, first.transcripts) == ("g1", ())
+    assert second.guid == "g2"
+    assert [link.url for link in second.transcripts] == ["https://cdn.example.org/2.vtt"]
+
+
+def test_a_feed_with_entity_declarations_is_refused_in_one_line() -> None:
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa">'
+        b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+        b'<rss version="2.0"><channel><title>&b;</title></channel></rss>'
+    )
+    with pytest.raises(PodalignError, match=r"^bomb\.xml: the feed declares XML entities") as e:
+        parse_feed(bomb, "bomb.xml")
+    assert "\n" not in str(e.value)

@@ -55,7 +55,39 @@ def test_server_errors_are_retried_with_backoff(
     url = loopback.add("flaky.mp3", Route(halsa.audio_bytes, "audio/mpeg", fail_first=2))
     fetched = fetch_audio(url, tmp_path, "ep", FAST)
     assert fetched.sha256 == file_sha256(halsa.mp3)
-    assert loopback.hits["/flaky.mp3"] >= 3
+    # two failed listings, then one listing and one download: no nested yt-dlp retries
+    assert loopback.hits["/flaky.mp3"] == 4
+
+
+def test_a_lasting_server_error_is_tried_once_per_retry_and_no_more(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    url = loopback.add("down.mp3", Route(b"", "audio/mpeg", fail_first=100))
+    with pytest.raises(PodalignError, match=r"down\.mp3: HTTP 503"):
+        fetch_audio(url, tmp_path, "ep", FAST)
+    assert loopback.hits["/down.mp3"] == FAST.retries + 1
+
+
+def test_a_server_error_mid_download_is_not_retried_inside_each_retry(
+    loopback: LoopbackServer, halsa: SpokenEpisode, tmp_path: Path
+) -> None:
+    # the listing request succeeds, every later one (the download, the relistings) fails
+    url = loopback.add("late.mp3", Route(halsa.audio_bytes, "audio/mpeg", fail_from=1))
+    with pytest.raises(PodalignError, match=r"late\.mp3: HTTP 503"):
+        fetch_audio(url, tmp_path, "ep", FAST)
+    # listing + download, then one listing per retry; yt-dlp retrying the download inside
+    # each attempt would add FAST.retries more
+    assert loopback.hits["/late.mp3"] == 2 + FAST.retries
+
+
+def test_small_documents_are_retried_by_the_same_policy(loopback: LoopbackServer) -> None:
+    url = loopback.add("flaky.xml", Route(b"<rss></rss>", "application/rss+xml", fail_first=2))
+    assert read_url(url, "feed", 100, 5.0, retry=FAST) == b"<rss></rss>"
+    assert loopback.hits["/flaky.xml"] == 3
+    down = loopback.add("down.xml", Route(b"", "application/rss+xml", fail_first=100))
+    with pytest.raises(PodalignError, match=r"^feed .*down\.xml: HTTP 503 Service Unavailable$"):
+        read_url(down, "feed", 100, 5.0, retry=FAST)
+    assert loopback.hits["/down.xml"] == FAST.retries + 1
 
 
 def test_not_found_fails_at_once_with_the_status(loopback: LoopbackServer, tmp_path: Path) -> None:
@@ -128,4 +160,5 @@ def test_small_documents_are_read_whole_or_refused_in_one_line(loopback: Loopbac
         read_url(loopback.url("t.txt"), "transcript", 100, 5.0, "; look")
     closed = "http://127.0.0.1:9/x"  # the discard port: nobody listens on loopback
     with pytest.raises(PodalignError, match=r":9/x: cannot fetch it: .*refused"):
-        read_url(closed, "feed", 100, 5.0)
+        read_url(closed, "feed", 100, 5.0, retry=FAST)
+    assert loopback.hits["/t.txt"] == 1  # a 404 is final

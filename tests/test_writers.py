@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import copy
 import html
 import json
 import os
@@ -270,3 +271,26 @@ def test_cues_from_a_real_alignment_survive_every_format(tmp_path: Path) -> None
     assert subs[0].content.startswith("Lehtinen: Eila")
     doc = json.loads(write_subtitles(cues, tmp_path / "ep.json").read_text("utf-8"))
     assert " ".join(s["body"].strip() for s in doc["segments"]) == text
+
+
+# The JSON snippet of the Podcasting 2.0 transcripts spec (Podcastindex-org/podcast-namespace,
+# transcripts/transcripts.md, "JSON"): the format's own example, not one podalign wrote.
+NAMESPACE_JSON_EXAMPLE = {
+    "version": "1.0.0",
+    "segments": [
+        {"speaker": "Darth Vader", "startTime": 0.5, "endTime": 0.75, "body": "I"},
+        {"speaker": "Darth Vader", "startTime": 1, "endTime": 1.25, "body": "am"},
+        {"speaker": "Darth Vader", "startTime": 1.5, "endTime": 2.0, "body": "your"},
+        {"speaker": "Darth Vader", "startTime": 2.25, "endTime": 2.50, "body": "father.\n"},
+        {"speaker": "Luke", "startTime": 2.75, "endTime": 3.0, "body": "Nooooo"},
+    ],
+}
+
+
+def test_the_json_schema_accepts_the_namespace_example_and_refuses_its_breakages() -> None:
+    jsonschema.validate(NAMESPACE_JSON_EXAMPLE, TRANSCRIPT_JSON_SCHEMA)
+    for field in ("startTime", "body"):
+        broken = copy.deepcopy(NAMESPACE_JSON_EXAMPLE)
+        del broken["segments"][0][field]
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(broken, TRANSCRIPT_JSON_SCHEMA)
