@@ -7,6 +7,7 @@ source), speech regions from `pipeline.speakers.speech_regions`. Testable withou
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Sequence
 
 from pipeline.records import AlignedSentence, AlignedWord, Alignment, Reference, Word
@@ -21,6 +22,19 @@ HEARD_PROBABILITY = 0.3
 # Whisper stretches a sentence's first word back over a preceding pause or music, and its
 # last word into the following pause; spoken words are rarely longer than this.
 MAX_EDGE_WORD_SECONDS = 1.2
+# A word longer than this (per character, plus a syllable's worth) was stretched by the
+# time warping over speech the transcript lacks: a false start, an aside, a jingle, a
+# breath. Slow real voices measure up to ~0.09 s per character on a stressed word.
+STRETCHED_SECONDS_PER_CHAR = 0.11
+STRETCHED_BASE_SECONDS = 0.2
+# Words said faster than this per character were squeezed onto the edge of a stretch
+# (real voices: 0.05-0.09 s per character).
+SQUEEZED_SECONDS_PER_CHAR = 0.04
+# How many words at a sentence's edge may be spread over speech it does not hold.
+EDGE_WORDS = 3
+# The shortest pause between a false start (or an aside) and the sentence that is still
+# seen in the fine speech regions; the sentence then starts at the speech after it.
+MIN_CUT_PAUSE = 0.06
 
 
 def reference_words(reference: Reference) -> list[tuple[int, str]]:
@@ -49,7 +63,8 @@ def align_same_language(
         sentences.append(
             AlignedSentence(ref.index, ref.turn, ref.speaker, ref.text, tuple(own), confidence)
         )
-    sentences = ordered(snapped_to_speech(sentences, speech, duration))
+    snapped = snapped_to_speech(sentences, speech, duration)
+    sentences = ordered([unstretched(s, speech) for s in snapped])
     return Alignment(
         tuple(sentences),
         duration,
@@ -99,6 +114,66 @@ def snapped_to_speech(
         words[0] = _with_times(words[0], new_start, max(words[0].end, new_start))
         words[-1] = _with_times(words[-1], min(words[-1].start, new_end), new_end)
         out.append(_replace_words(sentence, _clamped(words, floor, ceiling)))
+    return out
+
+
+def stretched(word: AlignedWord) -> bool:
+    """Whether a word lasts longer than any voice says it: it spans speech it lacks."""
+    limit = STRETCHED_BASE_SECONDS + STRETCHED_SECONDS_PER_CHAR * len(word.text.strip(".,!?"))
+    return word.end - word.start > limit
+
+
+def unstretched(
+    sentence: AlignedSentence, speech: Sequence[tuple[float, float]]
+) -> AlignedSentence:
+    """The sentence with its first (last) words moved off untranscribed speech before
+    (after) it.
+
+    The time warping squeezes the first words onto a false start or an aside and stretches
+    the next one over the pause to the real speech: where one of the EDGE_WORDS first words
+    is stretched, the words before it are squeezed and a speech region starts inside it
+    after a pause, those words are spread over the speech from that onset. Likewise at the
+    end, up to the first speech offset inside a stretched last word.
+    """
+    words = list(sentence.words)
+    n = len(words)
+    k = next((i for i in range(min(EDGE_WORDS, max(n - 1, 1))) if stretched(words[i])), None)
+    if k is not None and squeezed(words[:k]):
+        w = words[k]
+        onsets = [a for (_, b), (a, _) in itertools.pairwise(speech)
+                  if a - b >= MIN_CUT_PAUSE and w.start < a < w.end]  # fmt: skip
+        if onsets:
+            end = max(w.end, onsets[0] + SQUEEZED_SECONDS_PER_CHAR * _chars(words[: k + 1]))
+            words[: k + 1] = _spread(words[: k + 1], onsets[0], end)
+    first = max(n - EDGE_WORDS, 1 if n > 1 else 0)
+    k = next((i for i in range(n - 1, first - 1, -1) if stretched(words[i])), None)
+    if k is not None and squeezed(words[k + 1 :]):
+        w = words[k]
+        offsets = [b for (_, b), (a, _) in itertools.pairwise(speech)
+                   if a - b >= MIN_CUT_PAUSE and w.start + 0.1 < b < w.end]  # fmt: skip
+        if offsets:
+            words[k:] = _spread(words[k:], words[k].start, offsets[0])
+    return _replace_words(sentence, words)
+
+
+def _chars(words: Sequence[AlignedWord]) -> int:
+    return sum(len(w.text) for w in words)
+
+
+def squeezed(words: Sequence[AlignedWord]) -> bool:
+    """Whether words take less time than any voice says them in (none: vacuously)."""
+    return not words or words[-1].end - words[0].start < SQUEEZED_SECONDS_PER_CHAR * _chars(words)
+
+
+def _spread(words: list[AlignedWord], start: float, end: float) -> list[AlignedWord]:
+    """The words over [start, end], each in proportion to its characters."""
+    weights = [len(w.text) + 1 for w in words]
+    total, out, at = sum(weights), [], start
+    for w, weight in zip(words, weights, strict=True):
+        step = (end - start) * weight / total
+        out.append(_with_times(w, at, at + step))
+        at += step
+    out[-1] = _with_times(out[-1], out[-1].start, end)  # exactly: no rounding past the edge
     return out
 
 
