@@ -10,6 +10,8 @@ import bisect
 import itertools
 from collections.abc import Sequence
 
+import numpy as np
+
 from pipeline.records import AlignedSentence, AlignedWord, Alignment, Reference, Word
 
 # Whisper's word edges wander by a tenth of a second or two; the speech-region edge
@@ -30,6 +32,12 @@ STRETCHED_BASE_SECONDS = 0.2
 # Words said faster than this per character were squeezed onto the edge of a stretch
 # (real voices: 0.05-0.09 s per character).
 SQUEEZED_SECONDS_PER_CHAR = 0.04
+# A sentence timed at more than this factor faster or slower than the episode's median
+# rate (characters per second) was crowded next to speech the transcript lacks, or
+# stretched over it (real voices in one episode stay within a factor 1.7 of the median).
+IMPLAUSIBLE_RATE_FACTOR = 2.0
+RATE_CHECK_CHARS = 15  # shorter sentences ("Ja!") vary too much to judge
+UNSURE_CONFIDENCE = 0.3  # below the preview's 0.5: the page marks the cue
 # How many words at a sentence's edge may be spread over speech it does not hold.
 EDGE_WORDS = 3
 # The shortest pause between a false start (or an aside) and the sentence that is still
@@ -49,8 +57,10 @@ def align_same_language(
     duration: float,
     *,
     audio_language: str | None = None,
+    first_speech: float = 0.0,
 ) -> Alignment:
-    """Every reference word gets a time; times never go backwards; sentences never overlap."""
+    """Every reference word gets a time; times never go backwards; sentences never overlap;
+    none starts before `first_speech` (the end of a jingle the speech starts over)."""
     words = reference_words(reference)
     if len(timings) != len(words):
         raise ValueError(f"{len(timings)} timings for {len(words)} reference words")
@@ -64,14 +74,15 @@ def align_same_language(
             AlignedSentence(ref.index, ref.turn, ref.speaker, ref.text, tuple(own), confidence)
         )
     snapped = snapped_to_speech(sentences, speech, duration)
-    sentences = ordered([unstretched(s, speech) for s in snapped])
+    sentences = ordered([unstretched(s, speech) for s in snapped], first_speech)
+    sentences, doubts = rate_checked(sentences)
     return Alignment(
         tuple(sentences),
         duration,
         "same-language",
         audio_language=audio_language,
         text_language=reference.language,
-        warnings=tuple(alignment_warnings(sentences, timings, words)),
+        warnings=(*alignment_warnings(sentences, timings, words), *doubts),
     )
 
 
@@ -189,11 +200,10 @@ def _edges_trimmed(words: list[AlignedWord]) -> list[AlignedWord]:
     return words
 
 
-def ordered(sentences: Sequence[AlignedSentence]) -> list[AlignedSentence]:
-    """The guarantee, whatever the evidence did: words never go backwards and a sentence
-    starts no earlier than the previous one ended."""
+def ordered(sentences: Sequence[AlignedSentence], floor: float = 0.0) -> list[AlignedSentence]:
+    """The guarantee, whatever the evidence did: words never go backwards, none starts
+    before `floor` and a sentence starts no earlier than the previous one ended."""
     out: list[AlignedSentence] = []
-    floor = 0.0
     for sentence in sentences:
         words = []
         for w in sentence.words:
@@ -240,6 +250,45 @@ def _replace_words(sentence: AlignedSentence, words: list[AlignedWord]) -> Align
         sentence.index, sentence.turn, sentence.speaker, sentence.text, tuple(words),
         sentence.confidence,
     )  # fmt: skip
+
+
+def rate_checked(
+    sentences: Sequence[AlignedSentence],
+) -> tuple[list[AlignedSentence], list[str]]:
+    """Sentences timed IMPLAUSIBLE_RATE_FACTOR faster or slower than the episode's median
+    get UNSURE_CONFIDENCE, words too, so that their cues are marked; one warning per run
+    of them, with times."""
+    rates = [len(s.text) / max(s.end - s.start, 1e-3) for s in sentences]
+    median = float(np.median(rates)) if rates else 0.0
+    out, unsure = [], []
+    for s, rate in zip(sentences, rates, strict=True):
+        judged = len(s.text) >= RATE_CHECK_CHARS and s.confidence > UNSURE_CONFIDENCE
+        if (
+            judged
+            and not median / IMPLAUSIBLE_RATE_FACTOR <= rate <= median * IMPLAUSIBLE_RATE_FACTOR
+        ):
+            words = [_with_times(w, w.start, w.end, min(w.confidence, UNSURE_CONFIDENCE))
+                     for w in s.words]  # fmt: skip
+            s = AlignedSentence(s.index, s.turn, s.speaker, s.text, tuple(words), UNSURE_CONFIDENCE)
+            unsure.append(s)
+        out.append(s)
+    runs: list[list[AlignedSentence]] = []
+    for s in unsure:
+        if runs and runs[-1][-1].index + 1 == s.index:
+            runs[-1].append(s)
+        else:
+            runs.append([s])
+    doubts = [
+        f"sentences {_ranges([s.index for s in r])} "
+        f"({_clock(r[0].start)}–{_clock(r[-1].end)}) are timed at a rate no voice speaks: "
+        "next to speech the transcript lacks (an aside, an ad)? check them"
+        for r in runs
+    ]
+    return out, doubts
+
+
+def _clock(t: float) -> str:
+    return f"{int(t // 60)}:{t % 60:04.1f}"
 
 
 def alignment_warnings(

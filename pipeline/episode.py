@@ -28,6 +28,7 @@ from pipeline.records import (
     Transcription,
 )
 from pipeline.speakers import (
+    first_speech,
     frame_levels,
     loud_regions,
     regions_from_activity,
@@ -154,7 +155,7 @@ def alignment_for(
         timings = [timeline.episode_word(w) for w in aligner.timings()]
         alignment = align_same_language(
             reference, timings, _sentence_edges(levels, activity), len(samples) / SAMPLE_RATE,
-            audio_language=audio_lang,
+            audio_language=audio_lang, first_speech=first_speech(samples, SAMPLE_RATE),
         )  # fmt: skip
     return _with_warnings(alignment, extra)
 
@@ -205,7 +206,8 @@ def _cross_lingual(samples, reference, model, audio_lang, speech, options) -> Al
 
     asr = _asr(samples, model, audio_lang, options)
     candidates = turn_boundary_candidates(samples, SAMPLE_RATE)
-    return align_cross_lingual(reference, asr, speech, candidates)
+    floor = first_speech(samples, SAMPLE_RATE)
+    return align_cross_lingual(reference, asr, [(max(a, floor), b) for a, b in speech], candidates)
 
 
 def asr_only_alignment(asr: Transcription, language: str) -> Alignment:

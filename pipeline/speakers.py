@@ -170,6 +170,25 @@ def speech_regions(
     return regions_from_activity(speech_activity(samples, sr), min_pause, min_speech)
 
 
+# Silero VAD hears no speech in music, but under a music bed it finds the first words
+# 0.1-0.9 s late (conversation fixtures, tuning seeds): a sentence may start this much before.
+VAD_EARLY_SLACK = 0.35
+VAD_SEARCH_SECONDS = 60.0  # an intro longer than this is not looked for
+
+
+def first_speech(samples: np.ndarray, sr: int) -> float:
+    """Seconds before which no sentence starts: the first speech Silero VAD hears (it does
+    not take a jingle or a music bed for speech, where the signal energy does), less
+    VAD_EARLY_SLACK; 0.0 when it hears none in the first VAD_SEARCH_SECONDS."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    head = np.asarray(samples[: int(VAD_SEARCH_SECONDS * sr)], dtype=np.float32)
+    chunks = get_speech_timestamps(
+        head, VadOptions(speech_pad_ms=0, min_speech_duration_ms=150), sampling_rate=sr
+    )
+    return max(0.0, chunks[0]["start"] / sr - VAD_EARLY_SLACK) if chunks else 0.0
+
+
 # --- two-voice model ------------------------------------------------------------
 
 
