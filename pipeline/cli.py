@@ -98,10 +98,16 @@ def cmd_align(args: argparse.Namespace) -> int:
 
 def _preview_of(result: EpisodeResult, audio: Path) -> Path:
     # Confidences exist only in memory: the subtitle formats have no place for them.
+    from pipeline.audio import SAMPLE_RATE, load_audio
     from pipeline.preview import PreviewInputs, confidences_from_cues, write_preview
+    from pipeline.speakers import speech_regions, uncovered_speech
 
     inputs = PreviewInputs(result.outputs["vtt"], audio, result.outputs.get("json"))
-    return write_preview(inputs, confidences=confidences_from_cues(result.cues))
+    spans = [(c.start_ms / 1000, c.end_ms / 1000) for c in result.cues]
+    uncovered = uncovered_speech(speech_regions(load_audio(audio), SAMPLE_RATE), spans)
+    return write_preview(
+        inputs, confidences=confidences_from_cues(result.cues), uncovered=uncovered
+    )
 
 
 def cmd_models(args: argparse.Namespace) -> int:

@@ -231,11 +231,13 @@ def write_preview(
     *,
     confidences: Mapping[str, float] | None = None,
     threshold: float = LOW_CONFIDENCE,
+    uncovered: Sequence[tuple[float, float]] = (),
 ) -> Path:
     """Write the preview page (atomically) and return its path.
 
     confidences: per cue key (the VTT cue identifier); when None they come from the
-    JSON, if it carries any.
+    JSON, if it carries any. uncovered: stretches of speech no cue covers, listed on the
+    page (pipeline.speakers.uncovered_speech).
     """
     out = Path(out) if out is not None else preview_path(inputs.vtt)
     subtitles = _read_vtt(inputs.vtt)
@@ -243,7 +245,7 @@ def write_preview(
         confidences = (
             cue_confidences_from_json(inputs.json, subtitles.cue_keys) if inputs.json else {}
         )
-    page = render_page(inputs, out, subtitles, confidences, threshold)
+    page = render_page(inputs, out, subtitles, confidences, threshold, uncovered)
     try:
         write_atomic(out, page)
     except OSError as err:
@@ -258,6 +260,7 @@ def render_page(
     subtitles: _Subtitles,
     confidences: Mapping[str, float],
     threshold: float,
+    uncovered: Sequence[tuple[float, float]] = (),
 ) -> str:
     """The page's HTML, with links relative to the folder it will be written to."""
     title = subtitles.title or inputs.vtt.stem
@@ -265,6 +268,7 @@ def render_page(
         "audio": inputs.audio.name,
         "threshold": threshold,
         "confidence": {key: round(float(v), 4) for key, v in confidences.items()},
+        "uncovered": [[round(a, 2), round(b, 2)] for a, b in uncovered],
     }
     sources = [inputs.vtt, inputs.vtt.with_suffix(".srt"), inputs.json]
     links = " · ".join(

@@ -170,6 +170,28 @@ def speech_regions(
     return regions_from_activity(speech_activity(samples, sr), min_pause, min_speech)
 
 
+# Unsubtitled speech shorter than this is a breath, a filler or the edge of an overlap.
+UNCOVERED_MIN_SECONDS = 1.5
+
+
+def uncovered_speech(
+    speech: Sequence[tuple[float, float]],
+    covered: Sequence[tuple[float, float]],
+    min_seconds: float = UNCOVERED_MIN_SECONDS,
+) -> list[tuple[float, float]]:
+    """(start, end) of each stretch between subtitles (`covered` spans) that holds at least
+    `min_seconds` of speech no subtitle covers: where a person checking should listen."""
+    spans = sorted(covered)
+    edges = [0.0, *(t for span in spans for t in span), float("inf")]
+    gaps = [(a, b) for a, b in zip(edges[::2], edges[1::2], strict=True) if b > a]
+    out = []
+    for a, b in gaps:
+        pieces = [(max(x, a), min(y, b)) for x, y in speech if x < b and y > a]
+        if sum(y - x for x, y in pieces) >= min_seconds:
+            out.append((pieces[0][0], pieces[-1][1]))
+    return out
+
+
 # Silero VAD hears no speech in music, but under a music bed it finds the first words
 # 0.1-0.9 s late (conversation fixtures, tuning seeds): a sentence may start this much before.
 VAD_EARLY_SLACK = 0.35

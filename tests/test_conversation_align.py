@@ -18,8 +18,9 @@ from pipeline.align import (
     unstretched,
 )
 from pipeline.audio import SAMPLE_RATE, load_audio
+from pipeline.preview import PreviewInputs, write_preview
 from pipeline.records import AlignedSentence, AlignedWord, Reference, Turn, Word
-from pipeline.speakers import VAD_EARLY_SLACK, first_speech
+from pipeline.speakers import VAD_EARLY_SLACK, first_speech, uncovered_speech
 
 SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "sample-sv"
 
@@ -102,3 +103,46 @@ def test_rate_check_only_lowers_confidence(spans: list[tuple[float, float]]) -> 
     assert bool(warnings) == any(
         a.confidence < b.confidence for a, b in zip(out, sentences, strict=True)
     )
+
+
+def test_speech_between_subtitles_is_listed_where_it_lasts() -> None:
+    speech = [(0.0, 3.0), (3.2, 9.0), (9.5, 10.0), (12.0, 12.4)]
+    cues = [(0.0, 3.0), (9.4, 10.1)]
+    # 3.2-9.0 is 5.8 s of speech no cue covers; 12.0-12.4 is too short to list.
+    assert uncovered_speech(speech, cues) == [(3.2, 9.0)]
+
+
+@given(
+    st.lists(st.tuples(st.floats(0, 100), st.floats(0.01, 5)), max_size=8),
+    st.lists(st.tuples(st.floats(0, 100), st.floats(0.01, 5)), max_size=8),
+)
+def test_uncovered_stretches_hold_speech_and_no_cue(
+    speech: list[tuple[float, float]], cues: list[tuple[float, float]]
+) -> None:
+    regions, spans = disjoint(speech), disjoint(cues)
+    found = uncovered_speech(regions, spans)
+    for a, b in found:
+        assert all(b <= x or a >= y for x, y in spans)
+        inside = sum(max(0.0, min(b, y) - max(a, x)) for x, y in regions)
+        assert inside >= 1.5 - 1e-9
+    if not spans:  # nothing covered: listed exactly when there is enough speech at all
+        assert bool(found) == (sum(b - a for a, b in regions) >= 1.5)
+
+
+def disjoint(starts_and_lengths: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Sorted spans, each dropped if it overlaps one kept before it."""
+    out: list[tuple[float, float]] = []
+    for a, b in sorted((a, a + d) for a, d in starts_and_lengths):
+        if not out or a >= out[-1][1]:
+            out.append((a, b))
+    return out
+
+
+def test_preview_page_lists_speech_without_subtitles(tmp_path: Path) -> None:
+    vtt = tmp_path / "ep.vtt"
+    vtt.write_text("WEBVTT\n\n1\n00:00:01.000 --> 00:00:02.000\nHej.\n", encoding="utf-8")
+    (tmp_path / "ep.mp3").write_bytes(b"ID3 stand-in: the page never decodes it")
+    page = write_preview(PreviewInputs(vtt, tmp_path / "ep.mp3"), uncovered=[(32.25, 37.5)])
+    text = page.read_text(encoding="utf-8")
+    assert '"uncovered": [[32.25, 37.5]]' in text
+    assert "speech without subtitles" in text
