@@ -192,9 +192,14 @@ def uncovered_speech(
     return out
 
 
-# Silero VAD hears no speech in music, but under a music bed it finds the first words
-# 0.1-0.9 s late (conversation fixtures, tuning seeds): a sentence may start this much before.
-VAD_EARLY_SLACK = 0.35
+# Silero VAD at its usual threshold (0.5) hears no speech in a jingle, but under a music
+# bed it finds the first words up to 0.9 s late; at 0.3 it finds them within 0.3 s but
+# sometimes takes the music before them for speech too (conversation tuning seeds). So the
+# surer onset is moved back to the looser one only when that is close before it.
+VAD_SURE = 0.5
+VAD_LOOSE = 0.3
+VAD_LOOSE_REACH = 1.0  # seconds: a looser onset further back is the music
+VAD_EARLY_SLACK = 0.2  # seconds a sentence may start before the onset found
 VAD_SEARCH_SECONDS = 60.0  # an intro longer than this is not looked for
 
 
@@ -205,10 +210,16 @@ def first_speech(samples: np.ndarray, sr: int) -> float:
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     head = np.asarray(samples[: int(VAD_SEARCH_SECONDS * sr)], dtype=np.float32)
-    chunks = get_speech_timestamps(
-        head, VadOptions(speech_pad_ms=0, min_speech_duration_ms=150), sampling_rate=sr
-    )
-    return max(0.0, chunks[0]["start"] / sr - VAD_EARLY_SLACK) if chunks else 0.0
+
+    def onsets(threshold: float) -> list[float]:
+        vad = VadOptions(threshold=threshold, speech_pad_ms=0, min_speech_duration_ms=150)
+        return [c["start"] / sr for c in get_speech_timestamps(head, vad, sampling_rate=sr)]
+
+    sure = onsets(VAD_SURE)
+    if not sure:
+        return 0.0
+    loose = [t for t in onsets(VAD_LOOSE) if sure[0] - VAD_LOOSE_REACH <= t <= sure[0]]
+    return max(0.0, (loose[0] if loose else sure[0]) - VAD_EARLY_SLACK)
 
 
 # --- two-voice model ------------------------------------------------------------
