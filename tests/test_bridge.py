@@ -51,7 +51,7 @@ def test_skipping_only_lowers_a_row_and_points_back(row: list[float], data: st.D
     costs = data.draw(st.lists(st.floats(0, 3), min_size=len(row) - 1, max_size=len(row) - 1))
     skipped = np.concatenate([[0.0], np.cumsum(costs)])
     best, came = _with_skips(np.array(row), skipped)
-    assert np.all(best <= np.array(row))
+    assert np.all(best <= np.array(row) + 1e-9)  # float rounding of adding back the sums
     assert np.all(came <= np.arange(len(row)))
     finite = np.isfinite(best)
     assert np.allclose(best[finite], (np.array(row)[came] + skipped - skipped[came])[finite])
