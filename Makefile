@@ -2,7 +2,7 @@
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := ffmpeg espeak-ng sox chromium dict-freedict-fin-swe dict-freedict-swe-fin
+APT_PACKAGES := ffmpeg espeak-ng sox chromium fonts-dejavu-core dict-freedict-fin-swe dict-freedict-swe-fin
 
 .PHONY: setup demo test lint bench bench-peers clean
 

@@ -1,4 +1,6 @@
-"""Command line: `podalign align|models|run|batch|preview`. Logs to stderr, data to files."""
+"""Command line: `podalign align|transcript|models|run|batch|preview`.
+
+Logs to stderr, data to files (and `transcript` to stdout)."""
 
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_align(sub)
+    _add_transcript(sub)
     models = sub.add_parser("models", help="list the Whisper models usable offline")
     models.set_defaults(func=cmd_models)
     batch.add_commands(sub)
@@ -45,8 +48,9 @@ def _add_align(sub: argparse._SubParsersAction) -> None:
         "language differs from the audio's (e.g. Swedish text on Finnish speech).",
     )
     p.add_argument("audio", type=Path, metavar="EPISODE", help="audio file (mp3, m4a, wav, ...)")
-    p.add_argument("-t", "--transcript", type=Path, help="reference transcript (.txt, .vtt, .srt); "
-                   "omit for subtitles from the speech recognition alone")  # fmt: skip
+    p.add_argument("-t", "--transcript", type=Path, help="reference transcript (.txt, .pdf, .docx, "
+                   ".json, .html, .vtt, .srt); omit for subtitles from the speech recognition "
+                   "alone")  # fmt: skip
     p.add_argument("--lang", default="auto", help="audio language: sv, fi, ... or auto (default)")
     p.add_argument("--audio-lang", help="force the audio language (overrides --lang)")
     p.add_argument("--text-lang", help="force the transcript language (default: guess)")
@@ -108,6 +112,33 @@ def _preview_of(result: EpisodeResult, audio: Path) -> Path:
     return write_preview(
         inputs, confidences=confidences_from_cues(result.cues), uncovered=uncovered
     )
+
+
+def _add_transcript(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "transcript",
+        help="print a reference transcript's turns as podalign reads them (no audio needed)",
+        description="Check a transcript before aligning: its speakers and sentences, one "
+        "turn after another; how it was read goes to stderr.",
+    )
+    p.add_argument("file", type=Path, metavar="FILE", help="transcript (.txt, .pdf, .docx, "
+                   ".json, .html, .vtt, .srt)")  # fmt: skip
+    p.set_defaults(func=cmd_transcript)
+
+
+def cmd_transcript(args: argparse.Namespace) -> int:
+    from pipeline.transcript import read_transcript
+    from pipeline.writers import vtt_timestamp
+
+    for turn in read_transcript(args.file).reference.turns:
+        hint = ""
+        if turn.start_hint is not None:  # the transcript's own time stamp, HH:MM:SS
+            hint = f" [{vtt_timestamp(round(turn.start_hint * 1000))[:8]}]"
+        print(f"{turn.speaker or '(no speaker named)'}{hint}:")
+        for sentence in turn.sentences:
+            print(f"    {sentence}")
+        print()
+    return 0
 
 
 def cmd_models(args: argparse.Namespace) -> int:

@@ -5,7 +5,8 @@ Looked for in this order in the transcripts folder:
    where episode is a GUID or a title and the file is relative to the folder;
 2. a file named by the GUID (as is, when it is a plain file name, or slugged);
 3. a file whose name slugs like the title ("Avsnitt 3: Sömn" finds ``avsnitt-3-somn.txt``);
-and then 4. a ``<podcast:transcript>`` the feed item links, in a format the reader takes.
+and then 4. a ``<podcast:transcript>`` the feed item links, in a form the reader takes
+(pipeline.transcript_forms.FORMS: text, JSON, HTML, WebVTT, SRT, Word, PDF).
 No match means subtitles from the ASR alone, which the report and the summary say.
 """
 
@@ -22,16 +23,10 @@ from pipeline.feed import FeedEntry, TranscriptLink
 from pipeline.fetch import read_url, require_http_url
 from pipeline.files import write_atomic
 from pipeline.names import slugify
+from pipeline.transcript_forms import FORMS, TRANSCRIPT_SUFFIXES, form_for_type
 
-TRANSCRIPT_SUFFIXES = (".txt", ".vtt", ".srt")  # what pipeline.transcript reads
-# Linked transcript types the reader takes, best first (plain text keeps speaker labels).
-_LINK_TYPES = {
-    "text/plain": ".txt",
-    "text/vtt": ".vtt",
-    "application/x-subrip": ".srt",
-    "application/srt": ".srt",
-    "text/srt": ".srt",
-}
+# The mapping files are the folder's index, never an episode's transcript.
+_MAPPING_FILES = ("mapping.csv", "mapping.json")
 _PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,150}$")
 MAX_TRANSCRIPT_BYTES = 10_000_000
 
@@ -60,7 +55,8 @@ class TranscriptFolder:
         if not folder.is_dir():
             raise PodalignError(f"{folder}: no such transcripts folder; give --transcripts DIR")
         for path in sorted(folder.iterdir()):
-            if path.is_file() and path.suffix.lower() in TRANSCRIPT_SUFFIXES:
+            readable = path.suffix.lower() in TRANSCRIPT_SUFFIXES
+            if path.is_file() and readable and path.name.lower() not in _MAPPING_FILES:
                 self.by_name.setdefault(path.stem, path)
                 self.by_slug.setdefault(slugify(path.stem, max_length=200), path)
         self.mapping = read_mapping(folder)
@@ -97,7 +93,7 @@ class TranscriptFolder:
 
 def read_mapping(folder: Path) -> dict[str, str]:
     """Return {GUID or title: transcript file name} from mapping.csv or mapping.json, if any."""
-    csv_path, json_path = folder / "mapping.csv", folder / "mapping.json"
+    csv_path, json_path = (folder / name for name in _MAPPING_FILES)
     if json_path.is_file():
         try:
             data = json.loads(json_path.read_text(encoding="utf-8"))
@@ -116,16 +112,18 @@ def read_mapping(folder: Path) -> dict[str, str]:
 
 
 def best_link(links: tuple[TranscriptLink, ...]) -> TranscriptLink | None:
-    """Return the linked transcript the reader takes best (plain text, then VTT, then SRT)."""
-    order = list(_LINK_TYPES)
-    usable = [link for link in links if (link.type or "").lower() in _LINK_TYPES]
-    return min(usable, key=lambda link: order.index((link.type or "").lower()), default=None)
+    """Return the linked transcript the reader takes best (in the order of FORMS)."""
+    ranked = [(FORMS.index(form), link) for link in links if (form := form_for_type(link.type))]
+    return min(ranked, key=lambda pair: pair[0], default=(None, None))[1]
 
 
 def download_linked(link: TranscriptLink, dest: Path, timeout_seconds: float = 60.0) -> Path:
     """Download a feed-linked transcript to dest (its suffix set by its type); return the path."""
     url = require_http_url(link.url, "transcript link")
-    target = dest.with_suffix(_LINK_TYPES[(link.type or "").lower()])
+    form = form_for_type(link.type)
+    if form is None:
+        raise PodalignError(f"{url}: transcript type {link.type!r} is not one podalign reads")
+    target = dest.with_suffix(form.suffixes[0])
     data = read_url(url, "transcript", MAX_TRANSCRIPT_BYTES, timeout_seconds)
     target.parent.mkdir(parents=True, exist_ok=True)
     return write_atomic(target, data)

@@ -18,6 +18,9 @@ class Turn:
 
     speaker: str | None  # None: the transcript names no speaker
     sentences: tuple[str, ...]
+    # A time stamp the transcript gave by the turn (seconds): a weak hint, never trusted
+    # over the audio; not part of what the turn is.
+    start_hint: float | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -1,36 +1,27 @@
-"""Read a reference transcript (plain text, PDF extraction, WebVTT or SRT) into speaker turns.
+"""Read a reference transcript into speaker turns of sentences.
 
-Plain text: a line starting with a short capitalised name and a colon (`Lehtinen:`) starts
-a turn; unlabelled paragraphs continue the previous speaker. Headers (`Podcast:` title,
-`Länk till podcasten…: <url>`), bare URL lines and PDF page-break debris are dropped.
+The file forms (plain text, PDF, Word, Podcasting 2.0 JSON, HTML, WebVTT, SRT) are in
+pipeline.transcript_forms, the speaker labels and dropped lines of text in
+pipeline.transcript_labels. Here the pieces they give become turns: a speaker named two
+ways ("Eila Linnanmäki:", then "Linnanmäki:") is one, with the fuller name; a turn's
+paragraphs are joined before its sentences are split.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
-
-import srt
-import webvtt
 
 from pipeline.errors import PodalignError
 from pipeline.records import Reference, Turn
+from pipeline.transcript_forms import form_of
+from pipeline.transcript_labels import Piece, text_pieces
 
 log = logging.getLogger(__name__)
-
-# 1–3 words (letters, hyphens, apostrophes; no digits) then a colon; _speaker_label
-# checks the capitals, which `re` cannot express for all of Unicode.
-_NAME_WORD = r"[^\W\d_]+(?:[-'’][^\W\d_]+)*"
-_LABEL = re.compile(rf"^\s*(?P<name>{_NAME_WORD}(?: {_NAME_WORD}){{0,2}}):(?:\s+|$)(?P<rest>.*)$")
-# Label-shaped header words that are never speakers.
-_HEADER_WORDS = {"podcast", "podd", "avsnitt", "episode", "jakso", "title", "titel", "otsikko"}
-_URL = re.compile(r"<?(?:https?://|www\.)\S*>?")
-# A wrapped URL's later pieces: no spaces, ends the line; "user-" style breaks continue it.
-_URL_PIECE = re.compile(r"^\S*[/?=&]\S*$")
-_URL_BREAKS = ("-", "/", "?", "=", "&", "_", ".", "%")
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 
 _SENTENCE_END = re.compile(r"[.?!…]+[\"'”’»)\]]* ")
 _OPENERS = "\"'“”‘’«»([-–—"
@@ -49,22 +40,54 @@ _STOPWORDS = {
 }
 
 
+@dataclass(frozen=True)
+class TranscriptReading:
+    """A transcript read from a file, and how it was read (for the logs and for a user)."""
+
+    reference: Reference
+    form: str  # "plain text", "PDF", ...
+    dropped: Counter[str]  # kind of line left out ("header", "link", ...) -> lines
+    unread_label: str | None  # a line whose speaker label could not be read, if any
+
+
+def read_transcript(path: Path) -> TranscriptReading:
+    """The transcript at `path`, read by its suffix's form; logs how it was read."""
+    form = form_of(path)
+    reading = form.read(path)
+    reference = reference_from_pieces(reading.pieces, source=str(path))
+    result = TranscriptReading(reference, form.name, reading.dropped, reading.unread_label)
+    log_reading(path, result)
+    return result
+
+
 def read_reference(path: Path) -> Reference:
-    """The transcript at `path`: `.vtt`/`.srt` cue texts, anything else as UTF-8 plain text."""
-    text = _read_text(path)
-    suffix = path.suffix.lower()
-    if suffix == ".vtt":
-        pieces = _vtt_pieces(text, path)
-    elif suffix == ".srt":
-        pieces = _srt_pieces(text, path)
-    else:
-        return parse_reference(text, source=str(path))
-    return _reference_from_pieces(pieces, source=str(path))
+    """The transcript at `path` as turns of sentences (see read_transcript)."""
+    return read_transcript(path).reference
 
 
 def parse_reference(text: str, source: str = "the transcript") -> Reference:
-    """Turns of sentences from plain transcript text (see the module docstring for the rules)."""
-    return _reference_from_pieces(_text_pieces(text), source=source)
+    """Turns of sentences from plain transcript text (see pipeline.transcript_labels)."""
+    return reference_from_pieces(text_pieces(text).pieces, source=source)
+
+
+def log_reading(path: Path, reading: TranscriptReading) -> None:
+    reference = reading.reference
+    speakers = list(dict.fromkeys(t.speaker for t in reference.turns if t.speaker))
+    dropped = ", ".join(
+        f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in sorted(reading.dropped.items())
+    )
+    log.info(
+        "%s: read as %s: %d speakers (%s), %d turns, %d sentences, language %s; "
+        "lines dropped: %s",
+        path, reading.form, len(speakers), ", ".join(speakers) or "none named",
+        len(reference.turns), len(reference.sentences), reference.language, dropped or "none",
+    )  # fmt: skip
+    if reading.unread_label:
+        log.warning(
+            "%s: lines look like speaker labels but could not be read as any, e.g. %r; "
+            "their speakers are not known: write labels as 'Name:' at the start of a line",
+            path, reading.unread_label[:80],
+        )  # fmt: skip
 
 
 def split_sentences(text: str) -> list[str]:
@@ -107,133 +130,67 @@ def _ends_with_abbreviation(sentence: str) -> bool:
     return is_initial or stripped.lower() in _ABBREVIATIONS
 
 
-def _read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise PodalignError(f"{path}: no such transcript file; check the path") from None
-    except OSError as exc:
-        raise PodalignError(f"{path}: cannot read the transcript ({exc.strerror})") from None
-    if b"\x00" in data:
-        raise PodalignError(f"{path} is a binary file, not a transcript; give a UTF-8 text file")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise PodalignError(
-            f"{path} is not UTF-8 text (bad byte at offset {exc.start}); re-save it as UTF-8"
-        ) from None
-
-
-def _text_pieces(text: str) -> list[tuple[str | None, str]]:
-    """(speaker, or None to continue the previous one; paragraph text) per paragraph."""
-    pieces: list[tuple[str | None, str]] = []
-    in_paragraph = in_wrapped_url = in_header = False
-    for raw_line in text.translate(_INVISIBLE).replace("**", "").splitlines():
-        line = " ".join(raw_line.split())
-        if in_wrapped_url and _URL_PIECE.match(line):
-            in_wrapped_url = line.endswith(_URL_BREAKS)
-            continue
-        in_wrapped_url = False
-        label = _speaker_label(line)
-        if not line or (label and label["name"].lower() in _HEADER_WORDS):
-            # A header's wrapped title lines belong to it, up to a blank line or a speaker.
-            in_paragraph, in_header = False, bool(line)
-        elif in_header and not label:
-            continue
-        elif _is_link_line(line):
-            # Dropped without ending the paragraph: PDFs repeat the link mid-turn at page ends.
-            in_wrapped_url = line.endswith(_URL_BREAKS)
-        elif label:
-            pieces.append((label["name"], label["rest"]))
-            in_paragraph, in_header = True, False
-        elif in_paragraph:
-            pieces[-1] = (pieces[-1][0], f"{pieces[-1][1]} {line}")
-        else:
-            pieces.append((None, line))
-            in_paragraph = True
-    return pieces
-
-
-def _speaker_label(line: str) -> re.Match[str] | None:
-    label = _LABEL.match(line)
-    if label and all(word[0].isupper() for word in label["name"].split()):
-        return label
-    return None
-
-
-def _is_link_line(line: str) -> bool:
-    """A bare URL, or a `Some caption: <url>` header line."""
-    without_urls = _URL.sub("", line).strip()
-    has_url = without_urls != line
-    return has_url and (not without_urls or without_urls.endswith(":"))
-
-
-def _reference_from_pieces(pieces: Iterable[tuple[str | None, str]], source: str) -> Reference:
+def reference_from_pieces(pieces: Iterable[Piece], source: str) -> Reference:
+    """Turns of sentences from pieces; PodalignError when there is no text at all."""
+    pieces = list(pieces)
+    voices = fuller_names({p.speaker for p in pieces if p.speaker})
     # A turn's paragraphs (or cues) are joined before splitting: page breaks and cue
     # boundaries cut sentences anywhere, even before a capitalised name.
-    turns: list[tuple[str | None, list[str]]] = []
-    for speaker, text in pieces:
+    turns: list[tuple[str | None, list[str], float | None]] = []
+    for piece in pieces:
+        speaker = voices.get(piece.speaker, piece.speaker)
         if turns and (speaker is None or speaker == turns[-1][0]):
-            turns[-1][1].append(text)
+            turns[-1][1].append(piece.text)
         else:
-            turns.append((speaker, [text]))
+            turns.append((speaker, [piece.text], piece.time))
     merged = _merged_turns(turns)
     if not merged:
         raise PodalignError(
             f"{source} has no transcript text (empty or only headers); give the spoken text"
         )
     all_text = " ".join(sentence for turn in merged for sentence in turn.sentences)
-    reference = Reference(tuple(merged), language=guess_text_language(all_text))
-    log.info(
-        "%s: %d turns, %d sentences, language %s",
-        source,
-        len(reference.turns),
-        len(reference.sentences),
-        reference.language,
-    )
-    return reference
+    return Reference(tuple(merged), language=guess_text_language(all_text))
 
 
-def _merged_turns(turns: list[tuple[str | None, list[str]]]) -> list[Turn]:
+def fuller_names(names: Iterable[str]) -> dict[str, str]:
+    """{name: the one fuller name it is short for}: "Linnanmäki" and "Eila" are short for
+    "Eila Linnanmäki" when no other name holds them; numbered names ("Talare 1") are never
+    short or full forms."""
+    word_lists = {name: name.casefold().split() for name in names}
+    # "Host" and "Host 2" are two people; "Talare 1" is short for no one.
+    named = {name: words for name, words in word_lists.items() if not _numbered(words)}
+    fuller: dict[str, str] = {}
+    for name, words in named.items():
+        holders = [
+            other
+            for other, other_words in named.items()
+            if len(other_words) > len(words) and _holds(other_words, words)
+        ]
+        longest = max((len(word_lists[h]) for h in holders), default=0)
+        widest = [h for h in holders if len(word_lists[h]) == longest]
+        if len(widest) == 1 and all(_holds(word_lists[widest[0]], word_lists[h]) for h in holders):
+            fuller[name] = widest[0]
+    return fuller
+
+
+def _numbered(words: list[str]) -> bool:
+    return any(word.isdigit() or "_" in word for word in words)
+
+
+def _holds(words: list[str], part: list[str]) -> bool:
+    """Whether `part` is a run of whole words in `words`."""
+    n = len(part)
+    return any(words[i : i + n] == part for i in range(len(words) - n + 1))
+
+
+def _merged_turns(turns: list[tuple[str | None, list[str], float | None]]) -> list[Turn]:
     """Turns with sentences; a speaker whose label had no text no longer separates turns."""
     merged: list[Turn] = []
-    for speaker, texts in turns:
+    for speaker, texts, time in turns:
         sentences = tuple(split_sentences(" ".join(texts)))
         if sentences and merged and merged[-1].speaker == speaker:
-            merged[-1] = Turn(speaker, merged[-1].sentences + sentences)
+            previous = merged[-1]
+            merged[-1] = Turn(speaker, previous.sentences + sentences, previous.start_hint)
         elif sentences:
-            merged.append(Turn(speaker, sentences))
+            merged.append(Turn(speaker, sentences, time))
     return merged
-
-
-_VOICE = re.compile(r"<v(?:\.[^\s>]*)?\s+([^>]+)>")
-_TAG = re.compile(r"</?[^>]*>")
-
-
-def _cue_pieces(cue_text: str) -> list[tuple[str | None, str]]:
-    """A cue's text split at `<v Name>` spans or a leading `Name:` label."""
-    parts = _VOICE.split(cue_text)
-    pieces: list[tuple[str | None, str]] = []
-    if parts[0].strip():
-        pieces.extend(_text_pieces(_TAG.sub("", parts[0])))
-    for name, text in zip(parts[1::2], parts[2::2], strict=True):
-        pieces.append((" ".join(name.split()), " ".join(_TAG.sub("", text).split())))
-    return pieces
-
-
-def _vtt_pieces(text: str, path: Path) -> list[tuple[str | None, str]]:
-    try:
-        captions = webvtt.from_string(text)
-    except Exception as exc:  # webvtt raises several unrelated types for bad files
-        raise PodalignError(
-            f"{path} is not a valid WebVTT file ({exc}); check its format"
-        ) from None
-    return [piece for caption in captions for piece in _cue_pieces(caption.raw_text)]
-
-
-def _srt_pieces(text: str, path: Path) -> list[tuple[str | None, str]]:
-    try:
-        subtitles = list(srt.parse(text))
-    except srt.SRTParseError as exc:
-        raise PodalignError(f"{path} is not a valid SRT file ({exc}); check its format") from None
-    return [piece for subtitle in subtitles for piece in _cue_pieces(subtitle.content)]

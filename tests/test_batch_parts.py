@@ -139,7 +139,8 @@ def test_linked_transcripts_prefer_plain_text() -> None:
         TranscriptLink("https://x/t.txt", "text/plain"),
     )
     assert best_link(links) == links[2]
-    assert best_link(links[:1]) is None  # HTML is not something the reader takes
+    assert best_link(links[:2]) == links[0]  # HTML speakers (<cite>) beat SRT's
+    assert best_link((TranscriptLink("https://x/t.png", "image/png"),)) is None
 
 
 def test_linked_transcript_download(loopback: LoopbackServer, tmp_path: Path) -> None:

@@ -1,22 +1,31 @@
 from __future__ import annotations
 
 import csv
+import logging
 import re
+import tempfile
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from loopback import LoopbackServer, Route
 
 from pipeline.errors import PodalignError
+from pipeline.feed import TranscriptLink
+from pipeline.matching import best_link, download_linked
 from pipeline.records import Reference
 from pipeline.transcript import (
+    fuller_names,
     guess_text_language,
     parse_reference,
     read_reference,
+    read_transcript,
     split_sentences,
 )
+from pipeline.transcript_forms import FORMS, TRANSCRIPT_SUFFIXES, form_for_type
+from samples import render_transcripts as render
 
 SEEDS = Path("/work/shared/seeds")
 CLEAN_SEED = SEEDS / "000_7a72ba570e7071f8.txt"
@@ -406,3 +415,294 @@ def test_parse_reference_gives_nonempty_turns_or_the_no_text_error(text: str) ->
     assert all(turn.sentences and all(turn.sentences) for turn in reference.turns)
     for a, b in pairwise(reference.turns):
         assert a.speaker != b.speaker
+
+
+# --- every label form and file form gives the clean seed's turns ------------------------
+
+
+@pytest.fixture(scope="module")
+def seed_turns() -> list[tuple[str, tuple[str, ...]]]:
+    return render.seed_turns(render.SEED)
+
+
+@pytest.fixture(scope="module")
+def rendered(
+    seed_turns: list[tuple[str, tuple[str, ...]]], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, tuple[Path, str]]:
+    return render.render_all(seed_turns, tmp_path_factory.mktemp("forms"))
+
+
+def test_the_seed_has_two_speakers_taking_turns(
+    seed_turns: list[tuple[str, tuple[str, ...]]],
+) -> None:
+    assert {speaker for speaker, _ in seed_turns} == {"Lehtinen", "Linnanmäki"}
+    assert len(seed_turns) > 10 and all(len(sentences) for _, sentences in seed_turns)
+
+
+@pytest.mark.parametrize("fixture", [render.fixture_name(*f) for f in render.FIXTURES])
+def test_every_form_reads_as_the_clean_seed(
+    fixture: str,
+    rendered: dict[str, tuple[Path, str]],
+    seed_turns: list[tuple[str, tuple[str, ...]]],
+) -> None:
+    path, form = rendered[fixture]
+    reading = read_transcript(path)
+    got = [(t.speaker, t.sentences) for t in reading.reference.turns]
+    assert got == render.expected_turns(seed_turns, form)
+    assert reading.unread_label is None
+    assert reading.form == next(f.name for f in FORMS if path.suffix in f.suffixes)
+
+
+@pytest.mark.parametrize("fixture", ["bracket-time.txt", "time-line.txt", "plain.html"])
+def test_time_stamps_are_hints_not_text(
+    fixture: str, rendered: dict[str, tuple[Path, str]]
+) -> None:
+    reading = read_transcript(rendered[fixture][0])
+    hints = [t.start_hint for t in reading.reference.turns]
+    assert hints == [i * render.TURN_SECONDS for i in range(len(hints))]
+    assert not any(re.search(r"\d:\d\d", s.text) for s in reading.reference.sentences)
+    assert reading.dropped["time stamp"] == (len(hints) if fixture.endswith(".html") else 0)
+
+
+def test_pdf_page_headers_and_numbers_are_counted_as_dropped(
+    rendered: dict[str, tuple[Path, str]],
+) -> None:
+    reading = read_transcript(rendered["plain.pdf"][0])
+    pages = reading.dropped["page number"]
+    assert pages >= 3  # the seed fills several pages, each numbered...
+    assert reading.dropped["page header"] == pages - 1  # ...and headed from page 2 on
+
+
+def test_reading_is_logged_with_form_speakers_and_dropped_lines(
+    rendered: dict[str, tuple[Path, str]], caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="pipeline.transcript"):
+        reference = read_reference(rendered["title.docx"][0])
+    (message,) = [r.getMessage() for r in caplog.records]
+    assert "read as Word document" in message
+    assert "2 speakers (Satu Lehtinen, Eila Linnanmäki)" in message
+    assert f"{len(reference.turns)} turns, {len(reference.sentences)} sentences" in message
+    assert "1 heading, 1 link" in message
+
+
+# --- label rules ----------------------------------------------------------------------------
+
+
+def test_one_person_named_two_ways_is_one_speaker_with_the_fuller_name() -> None:
+    text = "Eila Linnanmäki: Hej.\nLehtinen: Tack.\nLinnanmäki: Ja.\nSatu Lehtinen: Bra."
+    assert [(t.speaker, t.sentences) for t in parse_reference(text).turns] == [
+        ("Eila Linnanmäki", ("Hej.",)),
+        ("Satu Lehtinen", ("Tack.",)),
+        ("Eila Linnanmäki", ("Ja.",)),
+        ("Satu Lehtinen", ("Bra.",)),
+    ]
+
+
+def test_fuller_names_only_where_one_name_holds_the_short_one() -> None:
+    assert fuller_names(["Anna Ek", "Bo Ek", "Ek", "Bo"]) == {"Bo": "Bo Ek"}
+    assert fuller_names(["Talare 1", "Talare 12", "Talare"]) == {}
+    assert fuller_names(["Host", "Host 2", "SPEAKER_00"]) == {}
+    assert fuller_names(["Eila", "Eila Linnanmäki", "Linnanmäki"]) == {
+        "Eila": "Eila Linnanmäki",
+        "Linnanmäki": "Eila Linnanmäki",
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "speakers"),
+    [
+        ("Medverkande 1: Hej.\nMedverkande 2: Hej.", ["Medverkande 1", "Medverkande 2"]),
+        ("speaker 1: Hi there.\nSPEAKER 2: Hello.", ["Speaker 1", "Speaker 2"]),
+        ("Talare 1: Ja.", ["Talare 1"]),
+        ("Prof. Anna Ek (Helsingfors universitet): Ja.\nBo [01:02]: Nej.", ["Anna Ek", "Bo"]),
+        ("*Anna:* Ja.\n* Bo: Nej.\n### Anna: Jo.", ["Anna", "Bo", "Anna"]),
+    ],
+)
+def test_label_forms_beyond_the_table(text: str, speakers: list[str]) -> None:
+    assert [t.speaker for t in parse_reference(text).turns] == speakers
+
+
+def test_a_time_stamp_is_never_text() -> None:
+    text = "[00:00:05]\nAnna: Hej [00:00:07] på dig.\n\n00:12\n\n(00:13) Fortsätter."
+    reference = parse_reference(text)
+    assert [(t.speaker, t.sentences, t.start_hint) for t in reference.turns] == [
+        ("Anna", ("Hej på dig.", "Fortsätter."), 5.0)
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Lehtinen - Hej på dig.\n\nLinnanmäki - Hej.\n\nLehtinen - Bra.",
+        "<Lehtinen> Hej på dig.\n<Linnanmäki> Hej.",
+        "1. Lehtinen: Hej på dig.\n2. Linnanmäki: Hej.",
+    ],
+)
+def test_labels_that_cannot_be_read_are_warned_about_with_an_example(
+    text: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "odd.txt"
+    path.write_text(text, encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="pipeline.transcript"):
+        reading = read_transcript(path)
+    assert reading.unread_label == text.splitlines()[0]
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert "odd.txt" in warning and "Hej på dig" in warning and "'Name:'" in warning
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Anna: Målet är följande: kunden ska få hjälp.\nDet vill säga: mer.\nOch så: slut.",
+        "Anna: Vi sa: ja.\nBo: Och sedan, du vet - mer.",
+    ],
+)
+def test_colons_inside_text_give_no_label_warning(text: str) -> None:
+    from pipeline.transcript_labels import text_pieces
+
+    assert text_pieces(text).unread_label is None
+
+
+def test_json_without_speakers_reads_labels_in_its_bodies(tmp_path: Path) -> None:
+    path = tmp_path / "t.json"
+    path.write_text(
+        '{"version": "1.0.0", "segments": [{"startTime": 0, "endTime": 1, "body": "Anna: Hej."},'
+        ' {"startTime": 1, "endTime": 2, "body": "Bo: Hej själv."}]}',
+        encoding="utf-8",
+    )
+    assert [t.speaker for t in read_reference(path).turns] == ["Anna", "Bo"]
+
+
+# --- the forms table ----------------------------------------------------------------------
+
+
+def test_every_form_is_declared_once_and_rendered() -> None:
+    suffixes = [suffix for form in FORMS for suffix in form.suffixes]
+    mime_types = [mime for form in FORMS for mime in form.mime_types]
+    assert len(set(suffixes)) == len(suffixes) and len(set(mime_types)) == len(mime_types)
+    assert set(render.FILE_FORMS) <= set(TRANSCRIPT_SUFFIXES)
+    assert {f.name for f in FORMS} == {
+        next(f.name for f in FORMS if suffix in f.suffixes) for suffix in render.FILE_FORMS
+    }
+    assert form_for_type("text/HTML; charset=utf-8").name == "HTML"
+    assert form_for_type("application/json").name == "Podcasting 2.0 JSON"
+    assert form_for_type("image/png") is None
+
+
+# --- files that are not readable transcripts ------------------------------------------------
+
+
+UNREADABLE = {
+    "encrypted pdf": "encrypted PDF that needs a password",
+    "scanned pdf": "no text in it, only images",
+    "docx not a document": "is not a Word document",
+    "json not a transcript": "not a Podcasting 2.0 transcript",
+}
+
+
+@pytest.fixture(scope="module")
+def unreadable(
+    seed_turns: list[tuple[str, tuple[str, ...]]], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Path]:
+    return render.render_unreadable(seed_turns, tmp_path_factory.mktemp("unreadable"))
+
+
+@pytest.mark.parametrize("case", sorted(UNREADABLE))
+def test_unreadable_files_name_the_file_and_what_to_do(
+    case: str, unreadable: dict[str, Path]
+) -> None:
+    path = unreadable[case]
+    with pytest.raises(PodalignError) as caught:
+        read_reference(path)
+    message = str(caught.value)
+    assert message.startswith(str(path)) and UNREADABLE[case] in message
+    assert "\n" not in message and re.search(r"; (save|run|give)", message)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("text.docx", b"Anna: Hej.", "is not a Word document"),
+        ("text.pdf", b"Anna: Hej.", "is not a readable PDF"),
+        ("broken.json", b'{"segments": [', "is not valid JSON"),
+        ("list.json", b'[{"body": "Hej."}]', "not a Podcasting 2.0 transcript"),
+    ],
+)
+def test_files_of_the_wrong_form_are_clear_errors(
+    name: str, content: bytes, expected: str, tmp_path: Path
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(PodalignError, match=re.escape(expected)):
+        read_reference(path)
+
+
+# --- round trips: turns written in a form read back equal -----------------------------------
+
+_NOT_NAMES = {"dr", "prof", "doc", "dos", "tri", "fil", "med", "mr", "mrs", "ms", "mx", "herr",
+              "fru", "sir", "podcast", "podd", "avsnitt", "episode", "jakso", "title", "titel",
+              "otsikko", "transcript", "date", "datum"}  # fmt: skip
+_name_word = st.text(alphabet="abcdefghijklmnoprstuvyåäö", min_size=3, max_size=8).filter(
+    lambda w: w not in _NOT_NAMES
+)
+
+
+@st.composite
+def _turns(draw: st.DrawFn, max_speakers: int = 4) -> list[tuple[str, list[str]]]:
+    """Turns of 1-4 speakers whose names share no word, never the same speaker twice running."""
+    words = draw(st.lists(_name_word, min_size=max_speakers * 3, max_size=max_speakers * 3,
+                          unique=True))  # fmt: skip
+    count = draw(st.integers(1, max_speakers))
+    sizes = draw(st.lists(st.integers(1, 3), min_size=count, max_size=count))
+    names, used = [], 0
+    for size in sizes:
+        names.append(" ".join(w.capitalize() for w in words[used : used + size]))
+        used += size
+    order = draw(st.lists(st.integers(0, count - 1), min_size=1, max_size=6))
+    speakers = [s for i, s in enumerate(order) if i == 0 or s != order[i - 1]]
+    return [(names[s], draw(st.lists(_plain_sentence, min_size=1, max_size=6))) for s in speakers]
+
+
+@given(_turns(), st.sampled_from(sorted(render.LABEL_FORMS)))
+def test_text_round_trip_in_every_label_form(turns: list[tuple[str, list[str]]], form: str) -> None:
+    reference = parse_reference(render.render_text(turns, form))
+    assert [(t.speaker, t.sentences) for t in reference.turns] == render.expected_turns(turns, form)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    turns=_turns(),
+    suffix=st.sampled_from([".json", ".html", ".vtt", ".srt", ".docx", ".pdf"]),
+    form=st.sampled_from(["plain", "talare", "bracket time", "title"]),
+)
+def test_file_round_trip_in_every_file_form(
+    turns: list[tuple[str, list[str]]], suffix: str, form: str
+) -> None:
+    form = "plain" if suffix in render.MARKUP_SPEAKERS else form
+    with tempfile.TemporaryDirectory() as folder:
+        path = render.FILE_FORMS[suffix](turns, Path(folder) / f"t{suffix}", form)
+        reference = read_reference(path)
+    assert [(t.speaker, t.sentences) for t in reference.turns] == render.expected_turns(turns, form)
+
+
+# --- feed-linked transcripts in the new forms ---------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".json", ".html", ".docx", ".pdf"])
+def test_a_feed_linked_transcript_of_any_form_is_fetched_and_read(
+    suffix: str,
+    rendered: dict[str, tuple[Path, str]],
+    seed_turns: list[tuple[str, tuple[str, ...]]],
+    loopback: LoopbackServer,
+    tmp_path: Path,
+) -> None:
+    form = next(f for f in FORMS if suffix in f.suffixes)
+    body = rendered[render.fixture_name(suffix, "plain")][0].read_bytes()
+    # Served under a name without its suffix: the type alone says what it is.
+    url = loopback.add("transcript", Route(body, form.mime_types[0]))
+    links = (TranscriptLink(url, form.mime_types[0]), TranscriptLink(url, "image/png"))
+    link = best_link(links)
+    assert link == links[0]
+    path = download_linked(link, tmp_path / "episode")
+    assert path.suffix == suffix
+    assert [(t.speaker, t.sentences) for t in read_reference(path).turns] == seed_turns
