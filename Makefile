@@ -2,7 +2,7 @@
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := ffmpeg espeak-ng sox chromium fonts-dejavu-core
+APT_PACKAGES := ffmpeg espeak-ng sox chromium fonts-dejavu-core dict-freedict-fin-swe dict-freedict-swe-fin
 
 .PHONY: setup demo test lint bench bench-peers clean
 
@@ -41,6 +41,7 @@ PEERS_PY := .peers-venv/bin/python
 bench: setup
 	$(BIN)/python -m bench.bench_align $(if $(wildcard $(PEERS_PY)),--peers-python $(PEERS_PY))
 	$(BIN)/python -m bench.bench_crosslingual
+	$(BIN)/python -m bench.bench_conversation
 	$(BIN)/python bench/bench_batch.py
 
 # The peers (stable-ts, aeneas) in their own venv: about 7.5 GB of torch/torchaudio.

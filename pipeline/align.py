@@ -7,7 +7,10 @@ source), speech regions from `pipeline.speakers.speech_regions`. Testable withou
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Sequence
+
+import numpy as np
 
 from pipeline.records import AlignedSentence, AlignedWord, Alignment, Reference, Word
 
@@ -25,6 +28,25 @@ HEARD_PROBABILITY = 0.3
 # Whisper stretches a sentence's first word back over a preceding pause or music, and its
 # last word into the following pause; spoken words are rarely longer than this.
 MAX_EDGE_WORD_SECONDS = 1.2
+# A word longer than this (per character, plus a syllable's worth) was stretched by the
+# time warping over speech the transcript lacks: a false start, an aside, a jingle, a
+# breath. Slow real voices measure up to ~0.09 s per character on a stressed word.
+STRETCHED_SECONDS_PER_CHAR = 0.11
+STRETCHED_BASE_SECONDS = 0.2
+# Words said faster than this per character were squeezed onto the edge of a stretch
+# (real voices: 0.05-0.09 s per character).
+SQUEEZED_SECONDS_PER_CHAR = 0.04
+# A sentence timed at more than this factor faster or slower than the episode's median
+# rate (characters per second) was crowded next to speech the transcript lacks, or
+# stretched over it (real voices in one episode stay within a factor 1.7 of the median).
+IMPLAUSIBLE_RATE_FACTOR = 2.0
+RATE_CHECK_CHARS = 15  # shorter sentences ("Ja!") vary too much to judge
+UNSURE_CONFIDENCE = 0.3  # below the preview's 0.5: the page marks the cue
+# How many words at a sentence's edge may be spread over speech it does not hold.
+EDGE_WORDS = 3
+# The shortest pause between a false start (or an aside) and the sentence that is still
+# seen in the fine speech regions; the sentence then starts at the speech after it.
+MIN_CUT_PAUSE = 0.06
 
 
 def reference_words(reference: Reference) -> list[tuple[int, str]]:
@@ -39,8 +61,10 @@ def align_same_language(
     duration: float,
     *,
     audio_language: str | None = None,
+    first_speech: float = 0.0,
 ) -> Alignment:
-    """Every reference word gets a time; times never go backwards; sentences never overlap."""
+    """Every reference word gets a time; times never go backwards; sentences never overlap;
+    none starts before `first_speech` (the end of a jingle the speech starts over)."""
     words = reference_words(reference)
     if len(timings) != len(words):
         raise ValueError(f"{len(timings)} timings for {len(words)} reference words")
@@ -53,14 +77,16 @@ def align_same_language(
         sentences.append(
             AlignedSentence(ref.index, ref.turn, ref.speaker, ref.text, tuple(own), confidence)
         )
-    sentences = ordered(snapped_to_speech(sentences, speech, duration))
+    snapped = snapped_to_speech(sentences, speech, duration)
+    sentences = ordered([unstretched(s, speech) for s in snapped], first_speech)
+    sentences, doubts = rate_checked(sentences)
     return Alignment(
         tuple(sentences),
         duration,
         "same-language",
         audio_language=audio_language,
         text_language=reference.language,
-        warnings=tuple(alignment_warnings(sentences, timings, words)),
+        warnings=(*alignment_warnings(sentences, timings, words), *doubts),
     )
 
 
@@ -106,6 +132,66 @@ def snapped_to_speech(
     return out
 
 
+def stretched(word: AlignedWord) -> bool:
+    """Whether a word lasts longer than any voice says it: it spans speech it lacks."""
+    limit = STRETCHED_BASE_SECONDS + STRETCHED_SECONDS_PER_CHAR * len(word.text.strip(".,!?"))
+    return word.end - word.start > limit
+
+
+def unstretched(
+    sentence: AlignedSentence, speech: Sequence[tuple[float, float]]
+) -> AlignedSentence:
+    """The sentence with its first (last) words moved off untranscribed speech before
+    (after) it.
+
+    The time warping squeezes the first words onto a false start or an aside and stretches
+    the next one over the pause to the real speech: where one of the EDGE_WORDS first words
+    is stretched, the words before it are squeezed and a speech region starts inside it
+    after a pause, those words are spread over the speech from that onset. Likewise at the
+    end, up to the first speech offset inside a stretched last word.
+    """
+    words = list(sentence.words)
+    n = len(words)
+    k = next((i for i in range(min(EDGE_WORDS, max(n - 1, 1))) if stretched(words[i])), None)
+    if k is not None and squeezed(words[:k]):
+        w = words[k]
+        onsets = [a for (_, b), (a, _) in itertools.pairwise(speech)
+                  if a - b >= MIN_CUT_PAUSE and w.start < a < w.end]  # fmt: skip
+        if onsets:
+            end = max(w.end, onsets[0] + SQUEEZED_SECONDS_PER_CHAR * _chars(words[: k + 1]))
+            words[: k + 1] = _spread(words[: k + 1], onsets[0], end)
+    first = max(n - EDGE_WORDS, 1 if n > 1 else 0)
+    k = next((i for i in range(n - 1, first - 1, -1) if stretched(words[i])), None)
+    if k is not None and squeezed(words[k + 1 :]):
+        w = words[k]
+        offsets = [b for (_, b), (a, _) in itertools.pairwise(speech)
+                   if a - b >= MIN_CUT_PAUSE and w.start + 0.1 < b < w.end]  # fmt: skip
+        if offsets:
+            words[k:] = _spread(words[k:], words[k].start, offsets[0])
+    return _replace_words(sentence, words)
+
+
+def _chars(words: Sequence[AlignedWord]) -> int:
+    return sum(len(w.text) for w in words)
+
+
+def squeezed(words: Sequence[AlignedWord]) -> bool:
+    """Whether words take less time than any voice says them in (none: vacuously)."""
+    return not words or words[-1].end - words[0].start < SQUEEZED_SECONDS_PER_CHAR * _chars(words)
+
+
+def _spread(words: list[AlignedWord], start: float, end: float) -> list[AlignedWord]:
+    """The words over [start, end], each in proportion to its characters."""
+    weights = [len(w.text) + 1 for w in words]
+    total, out, at = sum(weights), [], start
+    for w, weight in zip(words, weights, strict=True):
+        step = (end - start) * weight / total
+        out.append(_with_times(w, at, at + step))
+        at += step
+    out[-1] = _with_times(out[-1], out[-1].start, end)  # exactly: no rounding past the edge
+    return out
+
+
 def _edges_trimmed(words: list[AlignedWord]) -> list[AlignedWord]:
     first, last = words[0], words[-1]
     limit = MAX_EDGE_WORD_SECONDS
@@ -118,11 +204,10 @@ def _edges_trimmed(words: list[AlignedWord]) -> list[AlignedWord]:
     return words
 
 
-def ordered(sentences: Sequence[AlignedSentence]) -> list[AlignedSentence]:
-    """The guarantee, whatever the evidence did: words never go backwards and a sentence
-    starts no earlier than the previous one ended."""
+def ordered(sentences: Sequence[AlignedSentence], floor: float = 0.0) -> list[AlignedSentence]:
+    """The guarantee, whatever the evidence did: words never go backwards, none starts
+    before `floor` and a sentence starts no earlier than the previous one ended."""
     out: list[AlignedSentence] = []
-    floor = 0.0
     for sentence in sentences:
         words = []
         for w in sentence.words:
@@ -169,6 +254,45 @@ def _replace_words(sentence: AlignedSentence, words: list[AlignedWord]) -> Align
         sentence.index, sentence.turn, sentence.speaker, sentence.text, tuple(words),
         sentence.confidence,
     )  # fmt: skip
+
+
+def rate_checked(
+    sentences: Sequence[AlignedSentence],
+) -> tuple[list[AlignedSentence], list[str]]:
+    """Sentences timed IMPLAUSIBLE_RATE_FACTOR faster or slower than the episode's median
+    get UNSURE_CONFIDENCE, words too, so that their cues are marked; one warning per run
+    of them, with times."""
+    rates = [len(s.text) / max(s.end - s.start, 1e-3) for s in sentences]
+    median = float(np.median(rates)) if rates else 0.0
+    out, unsure = [], []
+    for s, rate in zip(sentences, rates, strict=True):
+        judged = len(s.text) >= RATE_CHECK_CHARS and s.confidence > UNSURE_CONFIDENCE
+        if (
+            judged
+            and not median / IMPLAUSIBLE_RATE_FACTOR <= rate <= median * IMPLAUSIBLE_RATE_FACTOR
+        ):
+            words = [_with_times(w, w.start, w.end, min(w.confidence, UNSURE_CONFIDENCE))
+                     for w in s.words]  # fmt: skip
+            s = AlignedSentence(s.index, s.turn, s.speaker, s.text, tuple(words), UNSURE_CONFIDENCE)
+            unsure.append(s)
+        out.append(s)
+    runs: list[list[AlignedSentence]] = []
+    for s in unsure:
+        if runs and runs[-1][-1].index + 1 == s.index:
+            runs[-1].append(s)
+        else:
+            runs.append([s])
+    doubts = [
+        f"sentences {_ranges([s.index for s in r])} "
+        f"({_clock(r[0].start)}–{_clock(r[-1].end)}) are timed at a rate no voice speaks: "
+        "next to speech the transcript lacks (an aside, an ad)? check them"
+        for r in runs
+    ]
+    return out, doubts
+
+
+def _clock(t: float) -> str:
+    return f"{int(t // 60)}:{t % 60:04.1f}"
 
 
 def alignment_warnings(

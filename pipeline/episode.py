@@ -42,6 +42,7 @@ from pipeline.records import (
     Transcription,
 )
 from pipeline.speakers import (
+    first_speech,
     frame_levels,
     loud_regions,
     regions_from_activity,
@@ -120,7 +121,7 @@ def align_episode(
     for warning in alignment.warnings:
         log.warning("%s: %s", audio, warning)
     cues = cues_from_alignment(alignment)
-    written = _publish(cues, outputs, Path(audio), options.preview)
+    written = _publish(cues, outputs, Path(audio), samples if options.preview else None)
     for fmt, path in written.items():
         log.info("wrote %d cues as %s to %s", len(cues), fmt if fmt in WRITERS else "a page", path)
     return EpisodeResult(
@@ -130,17 +131,22 @@ def align_episode(
 
 
 def _publish(
-    cues: list[Cue], outputs: dict[str, Path], audio: Path, preview: bool
+    cues: list[Cue], outputs: dict[str, Path], audio: Path, preview_of: np.ndarray | None
 ) -> dict[str, Path]:
-    """Render every format (and the preview page), then write them as one set: an error
-    or Ctrl-C leaves the earlier set whole (pipeline.files.publish_together)."""
+    """Render every format (and, given the samples, the preview page), then write them as
+    one set: an error or Ctrl-C leaves the earlier set whole (pipeline.files.publish_together).
+    """
     from pipeline.preview import confidences_from_cues, page_for_outputs
+    from pipeline.speakers import speech_regions, uncovered_speech
 
     texts = {fmt: render_subtitles(cues, fmt, title=audio.stem) for fmt in outputs}
     files = {outputs[fmt]: text for fmt, text in texts.items()}
     written = dict(outputs)
-    if preview:
-        page, html = page_for_outputs(outputs, texts["vtt"], audio, confidences_from_cues(cues))
+    if preview_of is not None:
+        spans = [(c.start_ms / 1000, c.end_ms / 1000) for c in cues]
+        uncovered = uncovered_speech(speech_regions(preview_of, SAMPLE_RATE), spans)
+        confidences = confidences_from_cues(cues)
+        page, html = page_for_outputs(outputs, texts["vtt"], audio, confidences, uncovered)
         files[page] = html
         written["preview"] = page
     publish_files(files)
@@ -217,7 +223,7 @@ def alignment_for(
         timings = [timeline.episode_word(w) for w in aligner.timings()]
         alignment = align_same_language(
             reference, timings, _sentence_edges(levels, activity), len(samples) / SAMPLE_RATE,
-            audio_language=audio_lang,
+            audio_language=audio_lang, first_speech=first_speech(samples, SAMPLE_RATE),
         )  # fmt: skip
     return with_language_doubts(_with_warnings(alignment, extra), guess)
 
@@ -285,7 +291,8 @@ def _cross_lingual(samples, reference, model, audio_lang, speech, options) -> Al
 
     asr = _asr(samples, model, audio_lang, options)
     candidates = turn_boundary_candidates(samples, SAMPLE_RATE)
-    return align_cross_lingual(reference, asr, speech, candidates)
+    floor = first_speech(samples, SAMPLE_RATE)
+    return align_cross_lingual(reference, asr, [(max(a, floor), b) for a, b in speech], candidates)
 
 
 def asr_only_alignment(asr: Transcription, language: str) -> Alignment:

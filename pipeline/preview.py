@@ -236,11 +236,13 @@ def write_preview(
     *,
     confidences: Mapping[str, float] | None = None,
     threshold: float = LOW_CONFIDENCE,
+    uncovered: Sequence[tuple[float, float]] = (),
 ) -> Path:
     """Write the preview page (atomically) and return its path.
 
     confidences: per cue key (the VTT cue identifier); when None they come from the
-    JSON, if it carries any.
+    JSON, if it carries any. uncovered: stretches of speech no cue covers, listed on the
+    page (pipeline.speakers.uncovered_speech).
     """
     out = Path(out) if out is not None else preview_path(inputs.vtt)
     subtitles = _read_vtt(inputs.vtt)
@@ -248,7 +250,7 @@ def write_preview(
         confidences = (
             cue_confidences_from_json(inputs.json, subtitles.cue_keys) if inputs.json else {}
         )
-    page = render_page(inputs, out, subtitles, confidences, threshold)
+    page = render_page(inputs, out, subtitles, confidences, threshold, uncovered=uncovered)
     try:
         write_atomic(out, page)
     except OSError as err:
@@ -258,7 +260,11 @@ def write_preview(
 
 
 def page_for_outputs(
-    outputs: Mapping[str, Path], vtt_text: str, audio: Path, confidences: Mapping[str, float]
+    outputs: Mapping[str, Path],
+    vtt_text: str,
+    audio: Path,
+    confidences: Mapping[str, float],
+    uncovered: Sequence[tuple[float, float]] = (),
 ) -> tuple[Path, str]:
     """(where, HTML) of the preview page for subtitles about to be written: the page is
     published with them (pipeline.files.publish_together), so it is made from their text."""
@@ -267,7 +273,9 @@ def page_for_outputs(
     inputs = PreviewInputs(vtt, audio, outputs.get("json"))
     subtitles = _parsed_vtt(vtt_text.encode("utf-8"), vtt)
     files = [outputs[f] for f in ("vtt", "srt", "json") if f in outputs]
-    return out, render_page(inputs, out, subtitles, confidences, LOW_CONFIDENCE, files=files)
+    return out, render_page(
+        inputs, out, subtitles, confidences, LOW_CONFIDENCE, files=files, uncovered=uncovered
+    )
 
 
 def render_page(
@@ -279,6 +287,7 @@ def render_page(
     *,
     files: Sequence[Path] | None = None,
     audio_url: str | None = None,
+    uncovered: Sequence[tuple[float, float]] = (),
 ) -> str:
     """The page's HTML, with links relative to the folder it will be written to.
 
@@ -291,6 +300,7 @@ def render_page(
         "audio": audio_name,
         "threshold": threshold,
         "confidence": {key: round(float(v), 4) for key, v in confidences.items()},
+        "uncovered": [[round(a, 2), round(b, 2)] for a, b in uncovered],
     }
     if files is None:
         sources = [inputs.vtt, inputs.vtt.with_suffix(".srt"), inputs.json]

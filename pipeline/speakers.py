@@ -170,6 +170,58 @@ def speech_regions(
     return regions_from_activity(speech_activity(samples, sr), min_pause, min_speech)
 
 
+# Unsubtitled speech shorter than this is a breath, a filler or the edge of an overlap.
+UNCOVERED_MIN_SECONDS = 1.5
+
+
+def uncovered_speech(
+    speech: Sequence[tuple[float, float]],
+    covered: Sequence[tuple[float, float]],
+    min_seconds: float = UNCOVERED_MIN_SECONDS,
+) -> list[tuple[float, float]]:
+    """(start, end) of each stretch between subtitles (`covered` spans) that holds at least
+    `min_seconds` of speech no subtitle covers: where a person checking should listen."""
+    spans = sorted(covered)
+    edges = [0.0, *(t for span in spans for t in span), float("inf")]
+    gaps = [(a, b) for a, b in zip(edges[::2], edges[1::2], strict=True) if b > a]
+    out = []
+    for a, b in gaps:
+        pieces = [(max(x, a), min(y, b)) for x, y in speech if x < b and y > a]
+        if sum(y - x for x, y in pieces) >= min_seconds:
+            out.append((pieces[0][0], pieces[-1][1]))
+    return out
+
+
+# Silero VAD at its usual threshold (0.5) hears no speech in a jingle, but under a music
+# bed it finds the first words up to 0.9 s late; at 0.3 it finds them within 0.3 s but
+# sometimes takes the music before them for speech too (conversation tuning seeds). So the
+# surer onset is moved back to the looser one only when that is close before it.
+VAD_SURE = 0.5
+VAD_LOOSE = 0.3
+VAD_LOOSE_REACH = 1.0  # seconds: a looser onset further back is the music
+VAD_EARLY_SLACK = 0.2  # seconds a sentence may start before the onset found
+VAD_SEARCH_SECONDS = 60.0  # an intro longer than this is not looked for
+
+
+def first_speech(samples: np.ndarray, sr: int) -> float:
+    """Seconds before which no sentence starts: the first speech Silero VAD hears (it does
+    not take a jingle or a music bed for speech, where the signal energy does), less
+    VAD_EARLY_SLACK; 0.0 when it hears none in the first VAD_SEARCH_SECONDS."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    head = np.asarray(samples[: int(VAD_SEARCH_SECONDS * sr)], dtype=np.float32)
+
+    def onsets(threshold: float) -> list[float]:
+        vad = VadOptions(threshold=threshold, speech_pad_ms=0, min_speech_duration_ms=150)
+        return [c["start"] / sr for c in get_speech_timestamps(head, vad, sampling_rate=sr)]
+
+    sure = onsets(VAD_SURE)
+    if not sure:
+        return 0.0
+    loose = [t for t in onsets(VAD_LOOSE) if sure[0] - VAD_LOOSE_REACH <= t <= sure[0]]
+    return max(0.0, (loose[0] if loose else sure[0]) - VAD_EARLY_SLACK)
+
+
 # --- two-voice model ------------------------------------------------------------
 
 

@@ -1,0 +1,123 @@
+"""A lexical bridge from Finnish speech to a Swedish reference: which sentence an ASR word
+may translate.
+
+Whisper's Finnish words and the reference's Swedish words are lemmatised (simplemma, no
+model download) and looked up in the FreeDict Finnish-Swedish and Swedish-Finnish
+dictionaries that Debian ships (dict-freedict-fin-swe, dict-freedict-swe-fin: about 15,000
+headwords each, from Wiktionary). An ASR word supports every reference sentence holding a
+translation of it, weighted by how rare that translation is in the transcript (`och` is in
+every other sentence and says nothing about where one is). Without the dictionaries the
+bridge is empty and the cross-lingual aligner falls back on lengths and pauses.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.records import Word
+
+log = logging.getLogger(__name__)
+
+DICTD = Path("/usr/share/dictd")
+_BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_TOKEN = re.compile(r"[^\W\d_]+")
+MIN_LETTERS = 3  # shorter words ("ja", "on", "i") are function words on both sides
+
+
+def _number(text: str) -> int:
+    n = 0
+    for ch in text:
+        n = n * 64 + _BASE64.index(ch)
+    return n
+
+
+def dictionary_entries(stem: Path) -> Iterator[tuple[str, list[str]]]:
+    """(headword, single-word translations) of a dictd dictionary (`stem`.index and
+    `stem`.dict.dz): the translations are the line after the headword line."""
+    with gzip.open(stem.with_suffix(".dict.dz")) as fh:
+        data = fh.read()
+    for line in stem.with_suffix(".index").read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) < 3 or parts[0].startswith("00database"):
+            continue
+        offset, length = _number(parts[1]), _number(parts[2])
+        lines = data[offset : offset + length].decode("utf-8", "replace").splitlines()
+        if len(lines) < 2:
+            continue
+        words = [w.strip().rstrip("0123456789.").strip() for w in re.split(r"[,;]", lines[1])]
+        yield parts[0].lower(), [w.lower() for w in words if w and " " not in w]
+
+
+@cache
+def finnish_to_swedish() -> dict[str, frozenset[str]]:
+    """Finnish headword -> Swedish words, from both dictionaries; empty without them."""
+    pairs: dict[str, set[str]] = defaultdict(set)
+    stems = (DICTD / "freedict-fin-swe", DICTD / "freedict-swe-fin")
+    if not all(s.with_suffix(".index").is_file() for s in stems):
+        log.warning("no FreeDict fin-swe/swe-fin dictionaries in %s: no lexical bridge", DICTD)
+        return {}
+    for fi, svs in dictionary_entries(stems[0]):
+        pairs[fi].update(svs)
+    for sv, fis in dictionary_entries(stems[1]):
+        for fi in fis:
+            pairs[fi].add(sv)
+    return {fi: frozenset(svs) for fi, svs in pairs.items()}
+
+
+@cache
+def lemma(word: str, language: str) -> str:
+    import simplemma
+
+    return simplemma.lemmatize(word, lang=language).lower()
+
+
+def words_of(text: str) -> list[str]:
+    return [t.lower() for t in _TOKEN.findall(text) if len(t) >= MIN_LETTERS]
+
+
+def swedish_forms(text: str) -> set[str]:
+    """A Swedish sentence's words and their lemmas."""
+    return {f for w in words_of(text) for f in (w, lemma(w, "sv"))}
+
+
+def translations(word: str) -> frozenset[str]:
+    """Swedish words a Finnish ASR word may translate to (its form, then its lemma)."""
+    table = finnish_to_swedish()
+    for form in words_of(word):
+        found = table.get(form) or table.get(lemma(form, "fi"))
+        if found:
+            return found
+    return frozenset()
+
+
+def bridge_matrix(texts: Sequence[str], words: Sequence[Word], unit_ends: np.ndarray) -> np.ndarray:
+    """(n sentences, m units): the support each unit's ASR words give each sentence, each
+    word at most the weight of its rarest translation in that sentence (1 / the number of
+    sentences holding it)."""
+    n, m = len(texts), len(unit_ends)
+    out = np.zeros((n, m))
+    if not finnish_to_swedish() or not n or not m:
+        return out
+    holders: dict[str, list[int]] = defaultdict(list)
+    for i, text in enumerate(texts):
+        for form in swedish_forms(text):
+            holders[form].append(i)
+    for w in words:
+        unit = int(np.searchsorted(unit_ends, (w.start + w.end) / 2))
+        if unit >= m:
+            continue
+        support: dict[int, float] = {}
+        for sv in translations(w.text):
+            for i in holders.get(sv, ()):
+                support[i] = max(support.get(i, 0.0), 1.0 / len(holders[sv]))
+        for i, weight in support.items():
+            out[i, unit] += weight
+    return out
