@@ -15,6 +15,7 @@ import logging
 import sys
 from pathlib import Path
 
+from pipeline.cli import STRICT_HELP
 from pipeline.errors import PodalignError
 from pipeline.fetch import DEFAULT_MAX_BYTES, FetchOptions
 
@@ -75,6 +76,7 @@ def _add_shared_arguments(parser: argparse.ArgumentParser) -> None:
         help="refuse downloads larger than this (default: %(default)s MB)",
     )  # fmt: skip
     parser.add_argument("--retries", type=int, default=3, help="retries of a failed download")
+    parser.add_argument("--strict", action="store_true", help=STRICT_HELP)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -137,6 +139,7 @@ def _align_options(args: argparse.Namespace):  # -> AlignOptions; imported late 
         formats=formats,
         vad=args.vad,
         cache_dir=args.cache_dir,
+        strict=args.strict,
     )
 
 

@@ -17,6 +17,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("podalign")
 
+STRICT_HELP = (
+    "fail the episode (exit 2, nothing written) where speech has no subtitle or sentences "
+    "are crammed faster than anyone speaks"
+)
+
 
 def build_parser() -> argparse.ArgumentParser:
     from pipeline import batch, preview
@@ -58,6 +63,7 @@ def _add_align(sub: argparse._SubParsersAction) -> None:
                    help="output format, repeatable (default: -o suffix, else vtt)")  # fmt: skip
     p.add_argument("--vad", action="store_true", help="voice-activity filter for the ASR passes")
     p.add_argument("--cache-dir", type=Path, help="transcription cache folder")
+    p.add_argument("--strict", action="store_true", help=STRICT_HELP)
     p.add_argument("--preview", action="store_true", help="also write <stem>.preview.html: the "
                    "episode with its subtitles in a browser, unsure cues marked")  # fmt: skip
     p.set_defaults(func=cmd_align)
@@ -82,7 +88,7 @@ def cmd_align(args: argparse.Namespace) -> int:
         raise PodalignError("--preview plays the WebVTT file: add --format vtt")
     audio_lang = args.audio_lang or (None if args.lang == "auto" else args.lang)
     options = AlignOptions(
-        audio_lang, args.text_lang, args.model, formats, args.vad, args.cache_dir
+        audio_lang, args.text_lang, args.model, formats, args.vad, args.cache_dir, args.strict
     )
     result = align_episode(args.audio, args.transcript, stem, options)
     log.info(

@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from pipeline.align import align_same_language, reference_words
-from pipeline.audio import SAMPLE_RATE, load_audio
+from pipeline.audio import SAMPLE_RATE, as_float, float_blocks, load_pcm
+from pipeline.coverage import coverage
 from pipeline.cues import cues_from_alignment
 from pipeline.errors import PodalignError
 from pipeline.forced import WindowedAligner
@@ -23,11 +24,14 @@ from pipeline.records import (
     AlignedSentence,
     AlignedWord,
     Alignment,
+    Coverage,
     Cue,
     Reference,
     Transcription,
 )
 from pipeline.speakers import (
+    FRAME_SECONDS,
+    HOP_SECONDS,
     frame_levels,
     loud_regions,
     regions_from_activity,
@@ -52,6 +56,7 @@ class AlignOptions:
     formats: tuple[str, ...] = ("vtt", "srt", "json")
     vad: bool = False
     cache_dir: Path | None = None  # transcription cache
+    strict: bool = False  # fail (write nothing) when part of the episode is not well aligned
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,7 @@ class EpisodeResult:
     seconds: float
     alignment: Alignment | None = field(default=None, compare=False, repr=False)
     cues: tuple[Cue, ...] = field(default=(), compare=False, repr=False)
+    coverage: Coverage | None = None  # with a reference transcript: how much is well aligned
 
 
 def output_paths(out_stem: Path, formats: tuple[str, ...]) -> dict[str, Path]:
@@ -82,10 +88,13 @@ def align_episode(
     outputs = output_paths(out_stem, options.formats)
     _check_writable(outputs)
     reference = read_reference(transcript) if transcript is not None else None
-    samples = load_audio(audio)
+    samples = load_pcm(audio)
     alignment = alignment_for(samples, reference, options)
     for warning in alignment.warnings:
         log.warning("%s: %s", audio, warning)
+    del samples  # two hours of audio are not held through writing
+    if alignment.coverage is not None:
+        _check_coverage(audio, alignment.coverage, options.strict)
     cues = cues_from_alignment(alignment)
     title = Path(audio).stem
     written = {fmt: write_subtitles(cues, path, fmt, title=title) for fmt, path in outputs.items()}
@@ -94,8 +103,29 @@ def align_episode(
     )
     return EpisodeResult(
         written, alignment.mode, confidence, alignment.warnings, alignment.duration,
-        time.monotonic() - started, alignment, tuple(cues),
+        time.monotonic() - started, alignment, tuple(cues), alignment.coverage,
     )  # fmt: skip
+
+
+def _check_coverage(audio: Path, covered: Coverage, strict: bool) -> None:
+    """Say how much is well aligned; with strict, fail before writing where not all is."""
+    log.info("%s: %s", audio, covered.summary())
+    if strict and covered.problems:
+        raise PodalignError(
+            f"{audio}: not well aligned ({covered.problems[0]}; {len(covered.problems)} "
+            "problem(s) in all); --strict wrote nothing: check that the transcript is this "
+            "episode's and complete"
+        )
+
+
+def frame_levels_of(samples: np.ndarray) -> np.ndarray:
+    """`frame_levels` of any length of int16 or float samples, a block of floats at a time
+    (whole, the float copy and its frames would cost more than the episode itself)."""
+    frame, hop = round(FRAME_SECONDS * SAMPLE_RATE), round(HOP_SECONDS * SAMPLE_RATE)
+    levels = np.concatenate(
+        [frame_levels(block, SAMPLE_RATE) for block in float_blocks(samples, frame - hop)]
+    )
+    return levels[: max((len(samples) - frame) // hop + 1, 1)]
 
 
 def _check_writable(outputs: dict[str, Path]) -> None:
@@ -111,16 +141,19 @@ def _check_writable(outputs: dict[str, Path]) -> None:
 def alignment_for(
     samples: np.ndarray, reference: Reference | None, options: AlignOptions
 ) -> Alignment:
-    """Pick the aligner from the languages of the audio and the text, and run it."""
+    """Pick the aligner from the languages of the audio and the text, and run it. samples
+    are int16 (`load_pcm`) or float; the same-language aligner reads them a window at a
+    time and never holds a float copy of the episode."""
     from pipeline.models import load_model
 
     model = load_model(options.model)
-    levels = frame_levels(samples, SAMPLE_RATE)
+    levels = frame_levels_of(samples)
     activity = speech_from_energy(levels)
     speech = regions_from_activity(activity)
     if not speech:
         raise PodalignError("the audio has no speech to align (only silence or steady noise)")
     if reference is None:
+        samples = as_float(samples)
         audio_lang = options.audio_lang or _detected(model, samples)
         return asr_only_alignment(_asr(samples, model, audio_lang, options), audio_lang)
     words = [w for _, w in reference_words(reference)]
@@ -134,7 +167,7 @@ def alignment_for(
     if text_lang and not options.audio_lang:
         probe = WindowedAligner(condensed_samples(samples, timeline), model, text_lang, words)
     heard = _heard(probe, text_lang)
-    audio_lang = options.audio_lang or (text_lang if heard else _detected(model, samples))
+    audio_lang = options.audio_lang or (text_lang if heard else _detected(model, as_float(samples)))
     text_lang = text_lang or audio_lang
     extra = _length_warnings(reference, speech)
     if text_lang != audio_lang:
@@ -144,7 +177,7 @@ def alignment_for(
             audio_lang,
         )
         probe = None  # its copy of the audio is of no use to the cross-lingual aligner
-        alignment = _cross_lingual(samples, reference, model, audio_lang, speech, options)
+        alignment = _cross_lingual(as_float(samples), reference, model, audio_lang, speech, options)
     else:
         log.info("same-language alignment: %s text on %s speech", text_lang, audio_lang)
         # A probe exists only in text_lang, which is audio_lang here.
@@ -156,7 +189,9 @@ def alignment_for(
             reference, timings, _sentence_edges(levels, activity), len(samples) / SAMPLE_RATE,
             audio_language=audio_lang,
         )  # fmt: skip
-    return _with_warnings(alignment, extra)
+    covered = coverage(alignment.sentences, speech)
+    return replace(alignment, warnings=(*extra, *alignment.warnings, *covered.problems),
+                   coverage=covered)  # fmt: skip
 
 
 def _sentence_edges(levels: np.ndarray, activity: np.ndarray) -> list[tuple[float, float]]:
@@ -236,12 +271,3 @@ def _length_warnings(reference: Reference, speech: list[tuple[float, float]]) ->
         return [f"the transcript is much shorter than the speech ({rate:.1f} characters per "
                 "second of speech): part of the episode will have no subtitles"]  # fmt: skip
     return []
-
-
-def _with_warnings(alignment: Alignment, extra: list[str]) -> Alignment:
-    if not extra:
-        return alignment
-    return Alignment(
-        alignment.sentences, alignment.duration, alignment.mode, alignment.audio_language,
-        alignment.text_language, (*extra, *alignment.warnings),
-    )  # fmt: skip
