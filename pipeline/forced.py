@@ -150,6 +150,7 @@ class WindowedAligner:
             return None
         heard, heard_tokens = self.tokenizer.split_to_word_tokens([*tokens, self.tokenizer.eot])
         match = located([normal_word(w) for w in heard[:-1]], self.normal_words, near)
+        log.debug("lost at word %d, heard %r: %s", near, "".join(heard), match)
         if match is None:
             return None
         asr_word, text_word = match
@@ -192,7 +193,10 @@ class WindowedAligner:
                     log.info("the audio at %.1f s is word %d of the text, not %d", offset + seconds,
                              word, next_word)  # fmt: skip
                     _moved_to(timings, words, next_word, word, offset)
+                    # The text was just found here: the next window is trusted, not
+                    # transcribed again (a transcription 0.3 s later can miss it).
                     next_word, start_frame = word, start_frame + jump
+                    relocated_at = start_frame
                     continue
                 keep = fits  # the window is where the text is, only heard less clearly
             elif keep == 0:
@@ -275,6 +279,7 @@ def located(heard: Sequence[str], text: Sequence[str], near: int) -> tuple[int, 
         return int(np.sum(np.abs(shifts - shift) <= _SHIFT_SLACK))
 
     best = max(shifts.tolist(), key=lambda s: (support(s), -abs(s - near)))
+    log.debug("placement at shift %d (near %d): %d word pairs agree", best, near, support(best))
     if support(best) < _MIN_SUPPORT:
         return None
     return min((m for m in matches if abs(m[1] - m[0] - best) <= _SHIFT_SLACK), key=lambda m: m[0])

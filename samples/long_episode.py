@@ -123,22 +123,24 @@ def _spoken_seconds(line: Line) -> float:
     return (offset - onset) / RATE
 
 
-def _estimated_starts(lines: Sequence[Line]) -> list[float]:
-    """Rough start of each line in its section: enough to pick passages by duration."""
+def _estimated_starts(lines: Sequence[Line], limit: float = float("inf")) -> list[float]:
+    """Rough start of each line in its section, up to the first at or past `limit`: enough
+    to pick passages by duration (and only the lines used are synthesised)."""
     starts, t = [], 0.0
     for line in lines:
+        if t >= limit:
+            break
         starts.append(t)
         t += _spoken_seconds(line) + _MEAN_PAUSE
     return starts
 
 
-def _section_lines(scale: Scale) -> list[Line]:
-    lines = list(_seed_lines())
+@cache
+def _section_lines(scale: Scale) -> tuple[Line, ...]:
+    lines = _seed_lines()
     if scale.section_seconds is None:
         return lines
-    starts = _estimated_starts(lines)
-    limit = scale.section_seconds
-    return [line for line, start in zip(lines, starts, strict=True) if start < limit]
+    return lines[: len(_estimated_starts(lines, scale.section_seconds))]
 
 
 def passage_range(lines: Sequence[Line], seconds: float) -> range:
@@ -160,7 +162,7 @@ class _Part:
 
 
 def _section_parts(section: Section, scale: Scale) -> list[_Part]:
-    lines = _section_lines(scale)
+    lines = list(_section_lines(scale))
     unspoken: set[int] = set()
     untranscribed: set[int] = set()
     if section.unspoken_passage:
@@ -319,26 +321,39 @@ class Recovery:
     kind: str
     section: int
     at: float  # where the gap starts in the audio
-    before: float  # seconds of audio before the gap with starts off by more than 0.5 s
+    before: float  # seconds of audio before the gap whose starts are off by more than 0.5 s
     after: float  # seconds of audio after the gap until starts are back within 0.5 s
 
 
+# Starts are back on the thread once this many sentences in a row are within 0.5 s.
+_BACK_ON_THREAD = 3
+
+
 def recoveries(truth: dict, starts: Sequence[float]) -> list[Recovery]:
-    """For each gap: how far before and after it, in audio seconds, sentence starts stray
-    more than RECOVERED_SECONDS from the truth (within the gap's own section)."""
+    """For each gap, the stretches of audio right before and right after it (within its
+    section) where sentence starts are off by more than RECOVERED_SECONDS: after it, up to
+    the first of _BACK_ON_THREAD good starts in a row; before it, back to the last such run."""
     out = []
     for gap in truth["gaps"]:
         timed = [
-            (s["start"], abs(starts[i] - s["start"]))
+            (s["start"], abs(starts[i] - s["start"]) <= RECOVERED_SECONDS)
             for i, s in enumerate(truth["sentences"])
             if s["section"] == gap["section"] and s["start"] is not None
         ]
-        bad = [t for t, err in timed if err > RECOVERED_SECONDS]
-        before = [gap["start"] - t for t in bad if t < gap["start"]]
-        after = [t - gap["end"] for t in bad if t >= gap["end"]]
-        out.append(Recovery(gap["kind"], gap["section"], gap["start"],
-                            max(before, default=0.0), max(after, default=0.0)))  # fmt: skip
+        after = [(t - gap["end"], good) for t, good in timed if t >= gap["end"]]
+        before = [(gap["start"] - t, good) for t, good in reversed(timed) if t < gap["start"]]
+        out.append(Recovery(gap["kind"], gap["section"], gap["start"], _astray(before),
+                            _astray(after)))  # fmt: skip
     return out
+
+
+def _astray(distances: Sequence[tuple[float, bool]]) -> float:
+    """Distance to the first of _BACK_ON_THREAD good sentences in a row (0 when they come
+    first), for sentences ordered away from a gap; all of it when they never come."""
+    for k in range(len(distances)):
+        if all(good for _, good in distances[k : k + _BACK_ON_THREAD]):
+            return distances[k][0] if k else 0.0
+    return distances[-1][0] if distances else 0.0
 
 
 def main(argv: list[str] | None = None) -> None:
