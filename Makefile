@@ -38,6 +38,7 @@ PEERS_PY := .peers-venv/bin/python
 bench: setup
 	$(BIN)/python -m bench.bench_align $(if $(wildcard $(PEERS_PY)),--peers-python $(PEERS_PY))
 	$(BIN)/python -m bench.bench_crosslingual
+	$(BIN)/python -m bench.bench_long
 	$(BIN)/python bench/bench_batch.py
 
 # The peers (stable-ts, aeneas) in their own venv: about 7.5 GB of torch/torchaudio.

@@ -32,13 +32,13 @@ _SECTIONS = {"long": PRESETS["long"], "quarter": PRESETS["long"][:1]}
 
 
 def run_align(folder: Path) -> dict:
-    from pipeline.audio import load_audio
+    from pipeline.audio import load_pcm
     from pipeline.episode import AlignOptions, alignment_for
     from pipeline.models import load_model
     from pipeline.transcript import read_reference
 
     load_model("base")
-    samples = load_audio(folder / "episode.mp3")
+    samples = load_pcm(folder / "episode.mp3")  # as align_episode holds it
     started = time.monotonic()
     alignment = alignment_for(samples, read_reference(folder / "transcript.txt"), AlignOptions())
     return {

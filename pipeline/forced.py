@@ -3,8 +3,12 @@
 Aligning a known text needs no decoding: each 20-second window is encoded once and the
 reference tokens are scored and placed by dynamic time warping over the alignment heads.
 The text is fed a window at a time: a window takes more words than it can hold, keeps
-the ones that end well inside it, and the next window starts where the last kept word
-ended, so long episodes never drift.
+the ones that end well inside it and that Whisper hears, and the next window starts where
+the last kept word ended. Dynamic time warping places every token it is given, so text
+the window does not speak is squeezed in rather than refused; keeping it let the text run
+ahead of the audio for good (a two-hour episode lost the thread at its first ad). A
+window that hears none of its text is transcribed and found again in the text
+(`WindowedAligner`), so a passage missing from either side stays local.
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ import itertools
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.audio import SAMPLE_RATE
+from pipeline.audio import SAMPLE_RATE, as_float
 from pipeline.records import Word
 
 log = logging.getLogger(__name__)
@@ -133,7 +138,7 @@ class WindowedAligner:
         """Log-mel features of one window, computed from its own samples: holding the whole
         episode's spectrogram would cost hundreds of MB on an hour-long episode."""
         start = start_frame * _SAMPLES_PER_FRAME
-        chunk = np.asarray(self.samples[start : start + frames * _SAMPLES_PER_FRAME])
+        chunk = as_float(np.asarray(self.samples[start : start + frames * _SAMPLES_PER_FRAME]))
         return self.model.feature_extractor(chunk)[:, :frames]
 
     def _relocated(self, start_frame: int, frames: int, near: int) -> tuple[int, float] | None:
@@ -166,58 +171,88 @@ class WindowedAligner:
 
         words, total = self.words, self.total_frames
         timings: list[Word | None] = [None] * len(words)
-        start_frame, next_word, relocated_at = 0, 0, -1
+        at = _Place()
         bar = tqdm(total=total // FRAMES_PER_SECOND, unit="s", desc="aligning",
                    disable=not sys.stderr.isatty())  # fmt: skip
-        while next_word < len(words) and start_frame < total - _MIN_FRAMES:
-            frames = min(self.window_frames, total - start_frame)
-            placed = (
-                self._first_window() if start_frame == 0 else self._window(start_frame, next_word)
-            )
-            is_last = start_frame + frames >= total
+        while at.word < len(words) and at.frame < total - _MIN_FRAMES:
+            frames = min(self.window_frames, total - at.frame)
+            placed = self._first_window() if at.frame == 0 else self._window(at.frame, at.word)
+            is_last = at.frame + frames >= total
             fits = len(placed) if is_last else _kept_count(placed, frames / FRAMES_PER_SECOND)
             keep = heard_count([p for _, _, p in placed], fits)
-            offset = start_frame / FRAMES_PER_SECOND
-            if keep == 0 and fits and relocated_at != start_frame:
-                relocated_at = start_frame
-                found = self._relocated(start_frame, frames, next_word)
-                if found is None:
-                    # Speech the text lacks: skip the audio, keep the text.
-                    log.info("no reference text at %.1f-%.1f s: skipped", offset,
-                             offset + frames / FRAMES_PER_SECOND)  # fmt: skip
-                    start_frame += frames - _SKIP_OVERLAP_FRAMES
+            if keep == 0 and fits:
+                if at.undo is not None and at.frame == at.trusted_at:
+                    self._undone(at, timings)
                     continue
-                word, seconds = found
-                jump = round(max(seconds - _RELOCATE_LEAD, 0.0) * FRAMES_PER_SECOND)
-                if word != next_word or jump > 0:
-                    log.info("the audio at %.1f s is word %d of the text, not %d", offset + seconds,
-                             word, next_word)  # fmt: skip
-                    _moved_to(timings, words, next_word, word, offset)
-                    # The text was just found here: the next window is trusted, not
-                    # transcribed again (a transcription 0.3 s later can miss it).
-                    next_word, start_frame = word, start_frame + jump
-                    relocated_at = start_frame
+                if at.frame != at.trusted_at and self._moved(at, timings, frames):
                     continue
                 keep = fits  # the window is where the text is, only heard less clearly
-            elif keep == 0:
-                keep = fits
+            offset = at.frame / FRAMES_PER_SECOND
             for i in range(keep):
                 start, end, prob = placed[i]
-                timings[next_word + i] = Word(
-                    words[next_word + i], offset + start, offset + end, prob
-                )
+                timings[at.word + i] = Word(words[at.word + i], offset + start, offset + end, prob)
             if keep:
                 advanced = round(placed[keep - 1][1] * FRAMES_PER_SECOND)
                 self._words_per_second = keep / max(placed[keep - 1][1], 1.0)
+                at.undo = None
             else:
                 advanced = frames - _SKIP_OVERLAP_FRAMES
             log.debug("window %.1f s: %d candidates, %d fit, %d kept", offset, len(placed),
                       fits, keep)  # fmt: skip
-            start_frame += max(advanced, FRAMES_PER_SECOND // 10)
-            next_word += keep
-            bar.update(min(start_frame, total) // FRAMES_PER_SECOND - bar.n)
+            at.frame += max(advanced, FRAMES_PER_SECOND // 10)
+            at.word += keep
+            bar.update(min(at.frame, total) // FRAMES_PER_SECOND - bar.n)
         bar.close()
         return timings
+
+    def _moved(self, at: _Place, timings: list[Word | None], frames: int) -> bool:
+        """Find a lost window's speech in the text and move there (or skip the window's
+        audio when the text has none of it); False when the text is already here."""
+        offset = at.frame / FRAMES_PER_SECOND
+        found = self._relocated(at.frame, frames, at.word)
+        at.trusted_at = at.frame
+        if found is None:
+            # Speech the text lacks: skip the audio, keep the text.
+            log.info("no reference text at %.1f-%.1f s of the condensed audio: skipped",
+                     offset, offset + frames / FRAMES_PER_SECOND)  # fmt: skip
+            at.frame += frames - _SKIP_OVERLAP_FRAMES
+            return True
+        word, seconds = found
+        jump = round(max(seconds - _RELOCATE_LEAD, 0.0) * FRAMES_PER_SECOND)
+        if word == at.word and jump == 0:
+            return False
+        log.info("the condensed audio at %.1f s is word %d of the text, not %d",
+                 offset + seconds, word, at.word)  # fmt: skip
+        # A far jump ahead is taken back unless the window it lands on hears its text: a
+        # transcription of a few chance word pairs must not skip minutes of text.
+        far = word - at.word > _SEARCH_BACK
+        at.undo = (at.word, at.frame, timings[at.word : word]) if far else None
+        _moved_to(timings, self.words, at.word, word, offset)
+        # The text was just found here: the next window is not transcribed again (a
+        # transcription 0.3 s later can miss it).
+        at.word, at.frame = word, at.frame + jump
+        at.trusted_at = at.frame
+        return True
+
+    def _undone(self, at: _Place, timings: list[Word | None]) -> None:
+        """Take back a far jump whose window did not hear its text; skip that audio instead."""
+        assert at.undo is not None
+        word, frame, saved = at.undo
+        log.info("word %d is not heard there: back to word %d, audio skipped", at.word, word)
+        timings[word : word + len(saved)] = saved
+        at.word, at.frame = word, frame + self.window_frames - _SKIP_OVERLAP_FRAMES
+        at.undo, at.trusted_at = None, -1
+
+
+@dataclass
+class _Place:
+    """Where the window loop is: its audio frame and text word, the frame of a window just
+    relocated to (trusted, not transcribed again), and how to take back a far jump."""
+
+    frame: int = 0
+    word: int = 0
+    trusted_at: int = -1
+    undo: tuple[int, int, list[Word | None]] | None = None
 
 
 def _moved_to(
