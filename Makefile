@@ -42,6 +42,7 @@ bench: setup
 	$(BIN)/python -m bench.bench_align $(if $(wildcard $(PEERS_PY)),--peers-python $(PEERS_PY))
 	$(BIN)/python -m bench.bench_crosslingual
 	$(BIN)/python -m bench.bench_conversation
+	$(BIN)/python -m bench.bench_long
 	$(BIN)/python bench/bench_batch.py
 
 # The peers (stable-ts, aeneas) in their own venv: about 7.5 GB of torch/torchaudio.

@@ -153,6 +153,7 @@ def align_options(args: argparse.Namespace, formats: tuple[str, ...]) -> AlignOp
         cache_dir=args.cache_dir,
         keep_unheard=args.keep_unheard,
         preview=getattr(args, "preview", False),
+        strict=args.strict,
     )
 
 

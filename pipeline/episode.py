@@ -22,7 +22,8 @@ from pipeline.align import (
     reference_words,
 )
 from pipeline.align import _ranges as sentence_ranges
-from pipeline.audio import SAMPLE_RATE, load_audio
+from pipeline.audio import SAMPLE_RATE, as_float, float_blocks, load_pcm
+from pipeline.coverage import coverage
 from pipeline.crosslingual import clock
 from pipeline.cues import cues_from_alignment
 from pipeline.errors import PodalignError
@@ -37,11 +38,14 @@ from pipeline.records import (
     AlignedSentence,
     AlignedWord,
     Alignment,
+    Coverage,
     Cue,
     Reference,
     Transcription,
 )
 from pipeline.speakers import (
+    FRAME_SECONDS,
+    HOP_SECONDS,
     first_speech,
     frame_levels,
     loud_regions,
@@ -69,6 +73,7 @@ class AlignOptions:
     cache_dir: Path | None = None  # transcription cache
     keep_unheard: bool = False  # keep text the audio lacks in the subtitles, marked unsure
     preview: bool = False  # also publish <stem>.preview.html with the subtitles
+    strict: bool = False  # fail (write nothing) when part of the episode is not well aligned
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,7 @@ class EpisodeResult:
     seconds: float
     alignment: Alignment | None = field(default=None, compare=False, repr=False)
     cues: tuple[Cue, ...] = field(default=(), compare=False, repr=False)
+    coverage: Coverage | None = None  # with a reference transcript: how much is well aligned
 
 
 def output_paths(
@@ -115,18 +121,22 @@ def align_episode(
         raise PodalignError("--preview plays the WebVTT file: add --format vtt")
     _check_writable(outputs, options.preview)
     reference = read_reference(transcript) if transcript is not None else None
-    samples = load_audio(audio)
+    samples = load_pcm(audio)
     found = alignment_for(samples, reference, options)
     alignment = heard_only(found, keep=options.keep_unheard)
     for warning in alignment.warnings:
         log.warning("%s: %s", audio, warning)
+    preview_samples = samples if options.preview else None
+    del samples  # two hours of audio are not held through writing, unless for the page
+    if found.coverage is not None:
+        _check_coverage(audio, found.coverage, options.strict)
     cues = cues_from_alignment(alignment)
-    written = _publish(cues, outputs, Path(audio), samples if options.preview else None)
+    written = _publish(cues, outputs, Path(audio), preview_samples)
     for fmt, path in written.items():
         log.info("wrote %d cues as %s to %s", len(cues), fmt if fmt in WRITERS else "a page", path)
     return EpisodeResult(
         written, alignment.mode, episode_confidence(found), alignment.warnings,
-        alignment.duration, time.monotonic() - started, alignment, tuple(cues),
+        alignment.duration, time.monotonic() - started, alignment, tuple(cues), found.coverage,
     )  # fmt: skip
 
 
@@ -144,7 +154,7 @@ def _publish(
     written = dict(outputs)
     if preview_of is not None:
         spans = [(c.start_ms / 1000, c.end_ms / 1000) for c in cues]
-        uncovered = uncovered_speech(speech_regions(preview_of, SAMPLE_RATE), spans)
+        uncovered = uncovered_speech(speech_regions(as_float(preview_of), SAMPLE_RATE), spans)
         confidences = confidences_from_cues(cues)
         page, html = page_for_outputs(outputs, texts["vtt"], audio, confidences, uncovered)
         files[page] = html
@@ -157,6 +167,27 @@ def episode_confidence(alignment: Alignment) -> float:
     """Mean sentence confidence over every sentence the aligner was given, heard or not."""
     sentences = alignment.sentences
     return float(np.mean([s.confidence for s in sentences])) if sentences else 0.0
+
+
+def _check_coverage(audio: Path, covered: Coverage, strict: bool) -> None:
+    """Say how much is well aligned; with strict, fail before writing where not all is."""
+    log.info("%s: %s", audio, covered.summary())
+    if strict and covered.problems:
+        raise PodalignError(
+            f"{audio}: not well aligned ({covered.problems[0]}; {len(covered.problems)} "
+            "problem(s) in all); --strict wrote nothing: check that the transcript is this "
+            "episode's and complete"
+        )
+
+
+def frame_levels_of(samples: np.ndarray) -> np.ndarray:
+    """`frame_levels` of any length of int16 or float samples, a block of floats at a time
+    (whole, the float copy and its frames would cost more than the episode itself)."""
+    frame, hop = round(FRAME_SECONDS * SAMPLE_RATE), round(HOP_SECONDS * SAMPLE_RATE)
+    levels = np.concatenate(
+        [frame_levels(block, SAMPLE_RATE) for block in float_blocks(samples, frame - hop)]
+    )
+    return levels[: max((len(samples) - frame) // hop + 1, 1)]
 
 
 def _check_writable(outputs: dict[str, Path], preview: bool) -> None:
@@ -175,16 +206,19 @@ def _check_writable(outputs: dict[str, Path], preview: bool) -> None:
 def alignment_for(
     samples: np.ndarray, reference: Reference | None, options: AlignOptions
 ) -> Alignment:
-    """Pick the aligner from the languages of the audio and the text, and run it."""
+    """Pick the aligner from the languages of the audio and the text, and run it. samples
+    are int16 (`load_pcm`) or float; the same-language aligner reads them a window at a
+    time and never holds a float copy of the episode."""
     from pipeline.models import load_model
 
     model = load_model(options.model)
-    levels = frame_levels(samples, SAMPLE_RATE)
+    levels = frame_levels_of(samples)
     activity = speech_from_energy(levels)
     speech = regions_from_activity(activity)
     if not speech:
         raise PodalignError("the audio has no speech to align (only silence or steady noise)")
     if reference is None:
+        samples = as_float(samples)
         guess = None if options.audio_lang else _detected(model, samples)
         audio_lang = guess.language if guess else options.audio_lang
         assert audio_lang is not None
@@ -201,7 +235,7 @@ def alignment_for(
     if text_lang and not options.audio_lang:
         probe = WindowedAligner(condensed_samples(samples, timeline), model, text_lang, words)
     heard = _heard(probe, text_lang)
-    guess = None if options.audio_lang or heard else _detected(model, samples)
+    guess = None if options.audio_lang or heard else _detected(model, as_float(samples))
     audio_lang = guess.language if guess else options.audio_lang or text_lang
     assert audio_lang is not None
     text_lang = text_lang or audio_lang
@@ -213,7 +247,7 @@ def alignment_for(
             audio_lang,
         )
         probe = None  # its copy of the audio is of no use to the cross-lingual aligner
-        alignment = _cross_lingual(samples, reference, model, audio_lang, speech, options)
+        alignment = _cross_lingual(as_float(samples), reference, model, audio_lang, speech, options)
     else:
         log.info("same-language alignment: %s text on %s speech", text_lang, audio_lang)
         # A probe exists only in text_lang, which is audio_lang here.
@@ -225,7 +259,10 @@ def alignment_for(
             reference, timings, _sentence_edges(levels, activity), len(samples) / SAMPLE_RATE,
             audio_language=audio_lang, first_speech=first_speech(samples, SAMPLE_RATE),
         )  # fmt: skip
-    return with_language_doubts(_with_warnings(alignment, extra), guess)
+    covered = coverage(alignment.sentences, speech)
+    warnings = (*extra, *alignment.warnings, *covered.problems)
+    alignment = replace(alignment, warnings=warnings, coverage=covered)
+    return with_language_doubts(alignment, guess)
 
 
 def with_language_doubts(alignment: Alignment, guess: LanguageGuess | None) -> Alignment:
@@ -398,12 +435,3 @@ def _length_warnings(reference: Reference, speech: list[tuple[float, float]]) ->
         return [f"the transcript is much shorter than the speech ({rate:.1f} characters per "
                 "second of speech): part of the episode will have no subtitles"]  # fmt: skip
     return []
-
-
-def _with_warnings(alignment: Alignment, extra: list[str]) -> Alignment:
-    if not extra:
-        return alignment
-    return Alignment(
-        alignment.sentences, alignment.duration, alignment.mode, alignment.audio_language,
-        alignment.text_language, (*extra, *alignment.warnings),
-    )  # fmt: skip

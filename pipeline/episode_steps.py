@@ -88,6 +88,7 @@ def build_report(fetched: Fetched, result: EpisodeResult, align_seconds: float) 
         "language": language,
         "confidence": round(result.confidence, 4),
         "warnings": list(result.warnings),
+        "well_aligned": _well_aligned(result),
         "timings": {
             "audio_seconds": round(result.audio_duration, 3),
             "download_seconds": round(fetched.audio.seconds, 3),
@@ -100,6 +101,16 @@ def build_report(fetched: Fetched, result: EpisodeResult, align_seconds: float) 
     }
 
 
+def _well_aligned(result: EpisodeResult) -> dict[str, float] | None:
+    """Shares of the speech and of the text that are well aligned (pipeline.coverage)."""
+    if result.coverage is None:
+        return None
+    return {
+        "speech": round(result.coverage.speech_share, 4),
+        "text": round(result.coverage.text_share, 4),
+    }
+
+
 def outcome_reason(work: Work, result: EpisodeResult) -> str:
     """Return the summary's detail for a done episode: how it was aligned, and caveats."""
     detail = result.mode
@@ -108,6 +119,8 @@ def outcome_reason(work: Work, result: EpisodeResult) -> str:
     else:
         detail += f", transcript by {work.match.origin}"
     detail += f", confidence {result.confidence:.2f}"
+    if result.coverage is not None:
+        detail += f", {result.coverage.summary()}"
     if result.warnings:
         detail += f", {len(result.warnings)} warning(s)"
     return detail

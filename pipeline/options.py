@@ -109,6 +109,10 @@ OPTIONS: tuple[Option, ...] = (
     Option(("--keep-unheard",), ALIGNING,
            "keep transcript text the audio lacks in the subtitles, marked unsure "
            "(default: off: left out, and a warning names its sentences and times)", _FLAG),
+    Option(("--strict",), ALIGNING,
+           "fail the episode (exit 2, nothing written) where speech has no subtitle or "
+           "sentences are crammed faster than anyone speaks (default: off: warnings only)",
+           _FLAG),
     Option(("--preview",), ("align", "run"),
            "also write <stem>.preview.html, the episode playing with its subtitles, unsure "
            "cues marked; needs vtt among the formats; a downloaded episode's audio is then "

@@ -82,6 +82,34 @@ class Transcription:
 
 
 @dataclass(frozen=True)
+class Coverage:
+    """What share of the speech and of the text is well aligned, and the stretches that
+    are not: each a warning naming its times."""
+
+    speech_seconds: float
+    speech_well_aligned: float  # seconds of speech under well-aligned sentences
+    words: int
+    words_well_aligned: int
+    problems: tuple[str, ...]
+
+    @property
+    def speech_share(self) -> float:
+        return self.speech_well_aligned / self.speech_seconds if self.speech_seconds else 1.0
+
+    @property
+    def text_share(self) -> float:
+        return self.words_well_aligned / self.words if self.words else 1.0
+
+    def summary(self) -> str:
+        return (
+            f"well aligned: {100 * self.speech_share:.0f} % of the speech "
+            f"({self.speech_well_aligned:.0f} of {self.speech_seconds:.0f} s), "
+            f"{100 * self.text_share:.0f} % of the text "
+            f"({self.words_well_aligned} of {self.words} words)"
+        )
+
+
+@dataclass(frozen=True)
 class AlignedWord:
     text: str
     start: float
@@ -117,6 +145,7 @@ class Alignment:
     audio_language: str | None = None
     text_language: str | None = None
     warnings: tuple[str, ...] = field(default=())
+    coverage: Coverage | None = None  # with a reference transcript (pipeline.coverage)
 
 
 # --- subtitles (pipeline.cues, pipeline.writers) ---------------------------------

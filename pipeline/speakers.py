@@ -17,6 +17,8 @@ from itertools import pairwise
 
 import numpy as np
 
+from pipeline.audio import as_float
+
 FRAME_SECONDS = 0.025
 HOP_SECONDS = 0.010
 N_MELS = 40
@@ -209,7 +211,7 @@ def first_speech(samples: np.ndarray, sr: int) -> float:
     VAD_EARLY_SLACK; 0.0 when it hears none in the first VAD_SEARCH_SECONDS."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-    head = np.asarray(samples[: int(VAD_SEARCH_SECONDS * sr)], dtype=np.float32)
+    head = as_float(samples[: int(VAD_SEARCH_SECONDS * sr)])  # int16 or float samples
 
     def onsets(threshold: float) -> list[float]:
         vad = VadOptions(threshold=threshold, speech_pad_ms=0, min_speech_duration_ms=150)

@@ -14,6 +14,7 @@ from typing import Literal
 
 import numpy as np
 
+from pipeline.audio import as_float
 from pipeline.records import Word
 
 # Silence kept around speech: soft word edges below the speech threshold stay in, and a cut
@@ -85,8 +86,37 @@ def speech_timeline(
     return Timeline(rate, bounds[:, 0], condensed, lengths)
 
 
-def condensed_samples(samples: np.ndarray, timeline: Timeline) -> np.ndarray:
-    """The samples of the kept pieces, back to back."""
-    return np.concatenate(
-        [samples[a : a + n] for a, n in zip(timeline.episode_starts, timeline.lengths, strict=True)]
-    )
+@dataclass(frozen=True, eq=False)
+class CondensedAudio:
+    """The samples of the kept pieces, back to back, read on demand: a copy of the condensed
+    episode would cost as much memory again as the episode (two hours: 230 MB as int16,
+    460 MB as float32). Slicing gives float samples (int16 is scaled to [-1, 1))."""
+
+    samples: np.ndarray
+    timeline: Timeline
+
+    def __len__(self) -> int:
+        return int(self.timeline.condensed_starts[-1] + self.timeline.lengths[-1])
+
+    def __getitem__(self, index: slice | int) -> np.ndarray:
+        if isinstance(index, int):
+            position = index + len(self) if index < 0 else index
+            return self[position : position + 1][0]
+        start, stop, step = index.indices(len(self))
+        if step != 1:
+            raise ValueError("condensed audio is read in contiguous slices")
+        t = self.timeline
+        out = np.empty(max(stop - start, 0), dtype=as_float(self.samples[:0]).dtype)
+        piece = max(int(np.searchsorted(t.condensed_starts, start, side="right")) - 1, 0)
+        while piece < len(t.lengths) and t.condensed_starts[piece] < stop:
+            a = max(start, int(t.condensed_starts[piece]))
+            b = min(stop, int(t.condensed_starts[piece] + t.lengths[piece]))
+            source = int(t.episode_starts[piece]) + a - int(t.condensed_starts[piece])
+            out[a - start : b - start] = as_float(self.samples[source : source + b - a])
+            piece += 1
+        return out
+
+
+def condensed_samples(samples: np.ndarray, timeline: Timeline) -> CondensedAudio:
+    """The samples of the kept pieces, back to back (read on demand, never copied whole)."""
+    return CondensedAudio(samples, timeline)

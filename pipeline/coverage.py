@@ -1,0 +1,144 @@
+"""How much of an episode is well aligned, and where it is not (pure functions over records).
+
+An aligner that loses the thread still writes a file: its cues crowd together where the
+text ran ahead of the audio, and the speech after it gets none. Both are visible without
+knowing the truth: speech with no subtitle for a minute or more, and runs of sentences
+shown faster than anyone speaks. They are warnings naming their times, and `--strict`
+fails the episode on them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from pipeline.align import UNHEARD_PROBABILITY
+from pipeline.records import AlignedSentence, Coverage
+
+# Speech without a subtitle for this long is reported: longer than an ad read or a jingle
+# with talk over it, as long as the aligner takes to find its thread again.
+UNSUBTITLED_SECONDS = 60.0
+# Uncovered speech this close together counts as one stretch (pauses, music beds).
+_STRETCH_GAP = 10.0
+# A subtitle shows its speech from a little before to a little after (cue padding).
+_COVER_MARGIN = 0.5
+# Read speech runs 10-20 characters a second, fast talk 25; above this nobody speaks.
+CRAMMED_CPS = 40.0
+# A run of this many sentences that fast is reported: one short sentence snapped tight
+# between two pauses can reach it honestly.
+CRAMMED_RUN = 3
+
+
+def clock(seconds: float) -> str:
+    """42:10 (minutes may pass 59: an episode's times read as a player shows them)."""
+    whole = round(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def crammed_runs(sentences: Sequence[AlignedSentence]) -> list[tuple[int, int]]:
+    """(first, last) sentence positions of each run of at least CRAMMED_RUN consecutive
+    sentences shown faster than CRAMMED_CPS, over the run as a whole."""
+    fast = [_cps(len(s.text), s.start, s.end) > CRAMMED_CPS for s in sentences]
+    runs: list[tuple[int, int]] = []
+    i = 0
+    while i < len(sentences):
+        if not fast[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(sentences) and fast[j + 1]:
+            j += 1
+        chars = sum(len(s.text) for s in sentences[i : j + 1])
+        if (
+            j - i + 1 >= CRAMMED_RUN
+            and _cps(chars, sentences[i].start, sentences[j].end) > CRAMMED_CPS
+        ):
+            runs.append((i, j))
+        i = j + 1
+    return runs
+
+
+def _cps(chars: int, start: float, end: float) -> float:
+    return chars / max(end - start, 1e-3)
+
+
+def unsubtitled_stretches(
+    speech: Sequence[tuple[float, float]], shown: Sequence[tuple[float, float]]
+) -> list[tuple[float, float]]:
+    """(start, end) of each stretch holding UNSUBTITLED_SECONDS or more of speech that no
+    shown span covers; uncovered pieces less than _STRETCH_GAP apart are one stretch."""
+    uncovered = _uncovered(speech, _merged(shown))
+    stretches: list[list[float]] = []
+    for a, b in uncovered:
+        if stretches and a - stretches[-1][1] < _STRETCH_GAP:
+            stretches[-1][1] = b
+            stretches[-1][2] += b - a
+        else:
+            stretches.append([a, b, b - a])
+    return [(a, b) for a, b, said in stretches if said >= UNSUBTITLED_SECONDS]
+
+
+def _merged(spans: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    out: list[list[float]] = []
+    for a, b in sorted((a - _COVER_MARGIN, b + _COVER_MARGIN) for a, b in spans):
+        if out and a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out]
+
+
+def _uncovered(
+    speech: Sequence[tuple[float, float]], cover: Sequence[tuple[float, float]]
+) -> list[tuple[float, float]]:
+    """The parts of the speech regions outside the (sorted, disjoint) cover."""
+    starts = np.array([a for a, _ in cover])
+    out = []
+    for a, b in speech:
+        i = max(int(np.searchsorted(starts, a, side="right")) - 1, 0)
+        t = a
+        while i < len(cover) and cover[i][0] < b:
+            if cover[i][1] > t:
+                if cover[i][0] > t:
+                    out.append((t, cover[i][0]))
+                t = max(t, cover[i][1])
+            i += 1
+        if t < b:
+            out.append((t, b))
+    return out
+
+
+def coverage(
+    sentences: Sequence[AlignedSentence], speech: Sequence[tuple[float, float]]
+) -> Coverage:
+    """The episode's coverage: well aligned are the sentences heard (confidence at least
+    UNHEARD_PROBABILITY) and not in a crammed run."""
+    runs = crammed_runs(sentences)
+    crammed = {k for i, j in runs for k in range(i, j + 1)}
+    good = [
+        s
+        for k, s in enumerate(sentences)
+        if k not in crammed and s.confidence >= UNHEARD_PROBABILITY
+    ]
+    speech_seconds = sum(b - a for a, b in speech)
+    well = speech_seconds - sum(b - a for a, b in _uncovered(speech, _merged(_spans(good))))
+    problems = [
+        (a, f"{clock(a)}–{clock(b)}: speech with no subtitle")
+        for a, b in unsubtitled_stretches(speech, _spans(sentences))
+    ]
+    for i, j in runs:
+        first, last = sentences[i], sentences[j]
+        problems.append((first.start,
+            f"{clock(first.start)}–{clock(last.end)}: {j - i + 1} sentences crammed into "
+            f"{last.end - first.start:.1f} s, faster than anyone speaks (text missing from "
+            "the audio, or misaligned)"
+        ))  # fmt: skip
+    return Coverage(
+        speech_seconds, well, sum(len(s.words) for s in sentences),
+        sum(len(s.words) for s in good), tuple(p for _, p in sorted(problems)),
+    )  # fmt: skip
+
+
+def _spans(sentences: Sequence[AlignedSentence]) -> list[tuple[float, float]]:
+    return [(s.start, s.end) for s in sentences if s.words]
