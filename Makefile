@@ -15,7 +15,7 @@ $(BIN)/podalign: pyproject.toml
 	fi
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,ray]'
 	$(BIN)/python -c "from pipeline.models import embedded_model_path as m; print(m())"
 
 setup: $(BIN)/podalign

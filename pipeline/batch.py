@@ -1,7 +1,7 @@
 """The `run` and `batch` subcommands, registered on pipeline.cli's parser by add_commands.
 
     podalign run URL [--transcript T.txt] -o OUT
-    podalign batch FEED --transcripts DIR --out DIR [--jobs N]
+    podalign batch FEED --transcripts DIR --out DIR [--jobs N] [--engine local|ray]
 
 Exit codes: 0 all went well; 2 nothing could run (bad feed, locked folder, bad input), as
 for every podalign command; 3 the batch ran but some episodes failed (the summary says
@@ -17,6 +17,8 @@ from pathlib import Path
 
 from pipeline.errors import PodalignError
 from pipeline.fetch import DEFAULT_MAX_BYTES, FetchOptions
+from pipeline.models import add_device_arguments
+from pipeline.runner import ENGINES
 
 log = logging.getLogger(__name__)
 EXIT_OK, EXIT_ERROR, EXIT_SOME_FAILED, EXIT_INTERRUPTED = 0, 2, 3, 130
@@ -58,7 +60,33 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
         help="URL the subtitle files will be served from, for the <podcast:transcript> tags",
     )  # fmt: skip
     _add_shared_arguments(batch)
+    _add_engine_arguments(batch)
     batch.set_defaults(func=cmd_batch)
+
+
+# --- engines (issue 13): where a batch runs --------------------------------------------
+
+
+def _add_engine_arguments(batch: argparse.ArgumentParser) -> None:
+    batch.add_argument(
+        "--engine", choices=ENGINES, default="local",
+        help="local: this machine's processes (default); ray: a Ray cluster, with --jobs "
+        "aligner actors (pip install 'podalign[ray]')",
+    )  # fmt: skip
+    batch.add_argument(
+        "--ray-address", metavar="HOST:PORT",
+        help="join the Ray cluster whose head is there (default: the Ray instance started "
+        "on this machine, else start one)",
+    )  # fmt: skip
+
+
+def _engine_options(args: argparse.Namespace) -> dict[str, object]:
+    if args.ray_address and args.engine != "ray":
+        raise PodalignError("--ray-address needs --engine ray")
+    return {"engine": args.engine, "ray_address": args.ray_address}
+
+
+# --- end of engines ----------------------------------------------------------------------
 
 
 def _add_shared_arguments(parser: argparse.ArgumentParser) -> None:
@@ -75,6 +103,7 @@ def _add_shared_arguments(parser: argparse.ArgumentParser) -> None:
         help="refuse downloads larger than this (default: %(default)s MB)",
     )  # fmt: skip
     parser.add_argument("--retries", type=int, default=3, help="retries of a failed download")
+    add_device_arguments(parser)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -103,6 +132,11 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from pipeline.feedrun import BatchOptions, run_batch
     from pipeline.reports import summary_table
 
+    try:
+        engine = _engine_options(args)
+    except PodalignError as err:
+        print(f"podalign: error: {err}", file=sys.stderr)
+        return EXIT_ERROR
     options = BatchOptions(
         feed=args.feed,
         out_dir=args.out,
@@ -113,6 +147,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         archive_file=args.download_archive,
         publish_base_url=args.publish_url,
         progress=sys.stderr.isatty(),
+        **engine,  # type: ignore[arg-type]
     )
     try:
         summary = run_batch(options)
@@ -137,6 +172,8 @@ def _align_options(args: argparse.Namespace):  # -> AlignOptions; imported late 
         formats=formats,
         vad=args.vad,
         cache_dir=args.cache_dir,
+        device=args.device,
+        compute_type=args.compute_type,
     )
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from pipeline import __version__
 from pipeline.errors import PodalignError
+from pipeline.models import add_device_arguments
 from pipeline.writers import WRITERS
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ def _add_align(sub: argparse._SubParsersAction) -> None:
                    help="output format, repeatable (default: -o suffix, else vtt)")  # fmt: skip
     p.add_argument("--vad", action="store_true", help="voice-activity filter for the ASR passes")
     p.add_argument("--cache-dir", type=Path, help="transcription cache folder")
+    add_device_arguments(p)
     p.add_argument("--preview", action="store_true", help="also write <stem>.preview.html: the "
                    "episode with its subtitles in a browser, unsure cues marked")  # fmt: skip
     p.set_defaults(func=cmd_align)
@@ -82,8 +84,9 @@ def cmd_align(args: argparse.Namespace) -> int:
         raise PodalignError("--preview plays the WebVTT file: add --format vtt")
     audio_lang = args.audio_lang or (None if args.lang == "auto" else args.lang)
     options = AlignOptions(
-        audio_lang, args.text_lang, args.model, formats, args.vad, args.cache_dir
-    )
+        audio_lang, args.text_lang, args.model, formats, args.vad, args.cache_dir,
+        device=args.device, compute_type=args.compute_type,
+    )  # fmt: skip
     result = align_episode(args.audio, args.transcript, stem, options)
     log.info(
         "%s alignment of %.0f s of audio in %.1f s, confidence %.2f",

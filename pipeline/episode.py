@@ -52,6 +52,8 @@ class AlignOptions:
     formats: tuple[str, ...] = ("vtt", "srt", "json")
     vad: bool = False
     cache_dir: Path | None = None  # transcription cache
+    device: str = "auto"  # auto | cpu | cuda (pipeline.models.resolved_device)
+    compute_type: str | None = None  # None: int8 on a CPU, float16 on a GPU
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ def alignment_for(
     """Pick the aligner from the languages of the audio and the text, and run it."""
     from pipeline.models import load_model
 
-    model = load_model(options.model)
+    model = load_model(options.model, device=options.device, compute_type=options.compute_type)
     levels = frame_levels(samples, SAMPLE_RATE)
     activity = speech_from_energy(levels)
     speech = regions_from_activity(activity)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +17,7 @@ from pipeline.feed import FeedEntry, read_feed
 from pipeline.fetch import FetchOptions, fetch_audio, file_sha256
 from pipeline.files import write_atomic
 from pipeline.matching import TranscriptFolder, TranscriptMatch
+from pipeline.models import resolved_device
 from pipeline.names import safe_stem
 from pipeline.planning import Work, plan_entry, settings_hash
 from pipeline.reports import (
@@ -26,7 +28,7 @@ from pipeline.reports import (
     write_item_snippet,
     write_report,
 )
-from pipeline.runner import Engine, Timings
+from pipeline.runner import ENGINES, Backend, BackendSpec, Engine, LocalBackend, Timings
 from pipeline.state import BatchLock, DownloadArchive, StateStore, state_dir
 
 if TYPE_CHECKING:
@@ -48,6 +50,8 @@ class BatchOptions:
     archive_file: Path | None = None  # yt-dlp download archive; default out/download-archive.txt
     publish_base_url: str | None = None  # where the subtitle files will be served
     progress: bool = False
+    engine: str = "local"  # "local": this machine's processes; "ray": a Ray cluster
+    ray_address: str | None = None  # None: join the Ray already started here, else start one
 
 
 @dataclass(frozen=True)
@@ -95,7 +99,9 @@ def run_batch(options: BatchOptions) -> BatchSummary:
 
 def _engine(options: BatchOptions, state: StateStore, archive: DownloadArchive) -> Engine:
     align = options.align
-    if align.cache_dir is None:  # a rerun after a transcript edit then skips the ASR
+    # A rerun after a transcript edit then skips the ASR. Ray nodes share no file system:
+    # their aligners keep each node's default cache instead.
+    if align.cache_dir is None and options.engine == "local":
         align = replace(align, cache_dir=state_dir(options.out_dir) / "cache")
     return Engine(
         out_dir=options.out_dir,
@@ -105,9 +111,22 @@ def _engine(options: BatchOptions, state: StateStore, archive: DownloadArchive) 
         fetch=options.fetch,
         settings=settings_hash(options.align),
         jobs=options.jobs,
+        backend=_backend_factory(options),
         publish_base_url=options.publish_base_url,
         progress=options.progress,
     )
+
+
+def _backend_factory(options: BatchOptions) -> Callable[[BackendSpec], Backend]:
+    """The engine's workers, started only once there is work (Ray is imported only here)."""
+    if options.engine == "local":
+        resolved_device(options.align.device, options.align.compute_type)  # fail before work
+        return LocalBackend
+    if options.engine != "ray":
+        raise PodalignError(f"unknown engine {options.engine!r}: choose from {', '.join(ENGINES)}")
+    from pipeline.raybackend import ray_backend
+
+    return ray_backend(options.ray_address)
 
 
 def _plan(
