@@ -162,9 +162,19 @@ def load_model(
     return _loaded(name, cpu_threads, *resolved_device(device, compute_type))
 
 
+# numpy's BLAS threads in a process that aligns. Whisper's features are a mel-filterbank
+# matrix product, and OpenBLAS rounds it differently on 1 and 2 threads: word times moved by
+# 20 ms between a batch worker and `podalign align` of the same audio. Subtitles must not
+# depend on a machine's cores or an engine's workers; the product is small on one thread.
+_BLAS_THREADS = 1
+
+
 @functools.lru_cache(maxsize=2)
 def _loaded(name: str, cpu_threads: int, device: str, compute_type: str):
     from faster_whisper import WhisperModel
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(_BLAS_THREADS, user_api="blas")  # for the rest of the process
 
     path = resolve_model(name)
     try:
