@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := ffmpeg espeak-ng sox chromium
 
-.PHONY: setup demo test lint bench bench-peers clean
+.PHONY: setup demo test lint bench bench-gpu bench-peers clean
 
 $(BIN)/podalign: pyproject.toml
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -39,6 +39,11 @@ bench: setup
 	$(BIN)/python -m bench.bench_align $(if $(wildcard $(PEERS_PY)),--peers-python $(PEERS_PY))
 	$(BIN)/python -m bench.bench_crosslingual
 	$(BIN)/python bench/bench_batch.py
+
+# The same-language figures with both podalign and plain faster-whisper on a CUDA GPU
+# (float16); where there is none it says so and exits 0.
+bench-gpu: setup
+	$(BIN)/python -m bench.bench_align --device cuda
 
 # The peers (stable-ts, aeneas) in their own venv: about 7.5 GB of torch/torchaudio.
 bench-peers: setup

@@ -71,6 +71,7 @@ def run_batch(options: BatchOptions) -> BatchSummary:
     folder locked by another batch); a bad episode only becomes a failed outcome.
     """
     started = time.monotonic()
+    backend = _backend_factory(options)  # an unusable engine or device fails before all else
     out_dir = options.out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     with BatchLock(out_dir):
@@ -80,7 +81,7 @@ def run_batch(options: BatchOptions) -> BatchSummary:
             feed = read_feed(options.feed)
             folder = TranscriptFolder(options.transcripts_dir)
             archive = DownloadArchive(options.archive_file or out_dir / "download-archive.txt")
-            engine = _engine(options, state, archive)
+            engine = _engine(options, state, archive, backend)
             planned = _plan(feed.entries, state, folder, engine.settings, archive.lines(), out_dir)
             engine.run([p for p in planned if isinstance(p, Work)])
             outcomes = tuple(
@@ -97,7 +98,12 @@ def run_batch(options: BatchOptions) -> BatchSummary:
     return summary
 
 
-def _engine(options: BatchOptions, state: StateStore, archive: DownloadArchive) -> Engine:
+def _engine(
+    options: BatchOptions,
+    state: StateStore,
+    archive: DownloadArchive,
+    backend: Callable[[BackendSpec], Backend],
+) -> Engine:
     align = options.align
     # A rerun after a transcript edit then skips the ASR. Ray nodes share no file system:
     # their aligners keep each node's default cache instead.
@@ -111,7 +117,7 @@ def _engine(options: BatchOptions, state: StateStore, archive: DownloadArchive) 
         fetch=options.fetch,
         settings=settings_hash(options.align),
         jobs=options.jobs,
-        backend=_backend_factory(options),
+        backend=backend,
         publish_base_url=options.publish_base_url,
         progress=options.progress,
     )
@@ -124,8 +130,17 @@ def _backend_factory(options: BatchOptions) -> Callable[[BackendSpec], Backend]:
         return LocalBackend
     if options.engine != "ray":
         raise PodalignError(f"unknown engine {options.engine!r}: choose from {', '.join(ENGINES)}")
-    from pipeline.raybackend import ray_backend
-
+    try:
+        from pipeline.raybackend import ray_backend
+    except ModuleNotFoundError as err:
+        if err.name != "ray":
+            raise
+        raise PodalignError(
+            "--engine ray needs Ray on this machine and every node: "
+            "pip install 'podalign[ray]' (make setup installs it)"
+        ) from None
+    if options.align.device == "cpu":  # otherwise known only once the cluster's GPUs are
+        resolved_device("cpu", options.align.compute_type)
     return ray_backend(options.ray_address)
 
 

@@ -148,7 +148,16 @@ def resolved_device(device: str = "auto", compute_type: str | None = None) -> tu
             "--device cuda: no CUDA GPU is usable here (CTranslate2 sees none); "
             "use --device cpu or auto"
         )
-    return device, compute_type or DEFAULT_COMPUTE_TYPES[device]
+    chosen = compute_type or DEFAULT_COMPUTE_TYPES[device]
+    import ctranslate2
+
+    supported = ctranslate2.get_supported_compute_types(device)
+    if chosen not in supported:
+        raise PodalignError(
+            f"--compute-type {chosen}: not supported on this {device} "
+            f"(choose from {', '.join(sorted(supported))})"
+        )
+    return device, chosen
 
 
 def load_model(

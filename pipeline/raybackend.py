@@ -36,6 +36,7 @@ from ray.exceptions import RayActorError, RayError
 from pipeline.episode_steps import Fetched, FetchFailure, fetch_outcome
 from pipeline.errors import PodalignError
 from pipeline.files import write_atomic
+from pipeline.models import resolved_device
 from pipeline.planning import Work
 from pipeline.runner import Backend, BackendSpec, WorkerDied
 from pipeline.state import state_dir
@@ -254,6 +255,7 @@ def _aligner_resources(spec: BackendSpec) -> tuple[dict[str, Any], int]:
         raise PodalignError("--device cuda: the Ray cluster has no GPU; use --device cpu or auto")
     if gpus and device in ("cuda", "auto"):
         return {"num_cpus": GPU_ALIGNER_CPUS, "num_gpus": 1}, min(spec.jobs, gpus)
+    resolved_device("cpu", spec.align.compute_type)  # a bad compute type fails here, once
     nodes = [int(n["Resources"].get("CPU", 0)) for n in ray.nodes() if n.get("Alive")] or [1]
     # As the local engine shares one machine's cores: jobs actors x threads = the CPUs,
     # and an actor's threads all on one node.
