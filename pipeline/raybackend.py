@@ -28,19 +28,23 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ray
 from ray.exceptions import RayActorError, RayError
 
 from pipeline.episode_steps import Fetched, FetchFailure, fetch_outcome
 from pipeline.errors import PodalignError
+from pipeline.fetch import FetchOptions
 from pipeline.files import write_atomic
 from pipeline.models import resolved_device
 from pipeline.planning import Work
 from pipeline.runner import Backend, BackendSpec, WorkerDied
 from pipeline.state import state_dir
 from pipeline.workers import AlignDone, AlignJob, align_job, prepare_worker
+
+if TYPE_CHECKING:
+    from pipeline.episode import AlignOptions
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +76,7 @@ class Aligned:
 
 
 @ray.remote(num_cpus=DOWNLOAD_CPUS, num_returns=2)
-def _download(work: Work, options: Any) -> tuple[Downloaded | FetchFailure, bytes | None]:
+def _download(work: Work, options: FetchOptions) -> tuple[Downloaded | FetchFailure, bytes | None]:
     scratch = Path(tempfile.mkdtemp(prefix="podalign-fetch-"))
     try:
         result = fetch_outcome(work, scratch, options)
@@ -87,7 +91,7 @@ def _download(work: Work, options: Any) -> tuple[Downloaded | FetchFailure, byte
 class Aligner:
     """A Ray actor: one model, loaded once, aligning one episode at a time."""
 
-    def __init__(self, options: Any, cpu_threads: int, log_level: int) -> None:
+    def __init__(self, options: AlignOptions, cpu_threads: int, log_level: int) -> None:
         # Read by OpenMP when the model's first thread pool starts (as in a local worker).
         os.environ["OMP_NUM_THREADS"] = str(cpu_threads)
         prepare_worker(options, log_level)
