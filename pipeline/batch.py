@@ -80,10 +80,9 @@ def _add_engine_arguments(batch: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
-def _engine_options(args: argparse.Namespace) -> dict[str, object]:
+def _check_engine_arguments(args: argparse.Namespace) -> None:
     if args.ray_address and args.engine != "ray":
         raise PodalignError("--ray-address needs --engine ray")
-    return {"engine": args.engine, "ray_address": args.ray_address}
 
 
 # --- end of engines ----------------------------------------------------------------------
@@ -133,7 +132,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from pipeline.reports import summary_table
 
     try:
-        engine = _engine_options(args)
+        _check_engine_arguments(args)
     except PodalignError as err:
         print(f"podalign: error: {err}", file=sys.stderr)
         return EXIT_ERROR
@@ -147,7 +146,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
         archive_file=args.download_archive,
         publish_base_url=args.publish_url,
         progress=sys.stderr.isatty(),
-        **engine,  # type: ignore[arg-type]
+        engine=args.engine,
+        ray_address=args.ray_address,
     )
     try:
         summary = run_batch(options)

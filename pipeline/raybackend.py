@@ -23,6 +23,7 @@ import contextlib
 import logging
 import os
 import shutil
+import socket
 import tempfile
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
@@ -31,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import ray
-from ray.exceptions import RayActorError, RayError
+from ray.exceptions import RayError
 
 from pipeline.episode_steps import Fetched, FetchFailure, fetch_outcome
 from pipeline.errors import PodalignError
@@ -199,7 +200,7 @@ class RayBackend:
         actor = self._busy.pop(handle)
         try:
             aligned: Aligned = ray.get(handle)
-        except RayActorError as err:
+        except RayError as err:  # the actor died, or its node, or Ray's memory monitor struck
             with contextlib.suppress(RayError):
                 ray.kill(actor)
             self._idle.append(self._new_actor())  # a new process, on whichever node has room
@@ -235,6 +236,8 @@ def _connect(address: str | None) -> bool:
     if ray.is_initialized():
         return False
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no network calls home
+    if address:
+        _check_reachable(address)
     try:
         if address:
             ray.init(address=address, logging_level=logging.WARNING)
@@ -247,6 +250,25 @@ def _connect(address: str | None) -> bool:
             "`ray start --head` and pass its HOST:6379, or leave --ray-address out"
         ) from None
     return True
+
+
+# Ray itself retries a head that does not answer for minutes; one that is up answers a TCP
+# connection at once, even across a data centre.
+_CONNECT_TIMEOUT_SECONDS = 5.0
+
+
+def _check_reachable(address: str) -> None:
+    """Refuse at once a HOST:PORT where nothing listens (other forms go to Ray as given)."""
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit() or "://" in address:
+        return
+    try:
+        socket.create_connection((host, int(port)), _CONNECT_TIMEOUT_SECONDS).close()
+    except OSError as err:
+        raise PodalignError(
+            f"--ray-address {address}: no Ray head answers there ({err.strerror or err}); "
+            "start one with `ray start --head --port 6379`, or leave --ray-address out"
+        ) from None
 
 
 def _aligner_resources(spec: BackendSpec) -> tuple[dict[str, Any], int]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -342,3 +343,23 @@ def test_the_local_engine_never_imports_ray() -> None:
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
                             text=True, timeout=120)  # fmt: skip
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_an_address_where_no_ray_head_listens_is_a_one_line_error(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    """In a fresh process: this one's Ray (the module's cluster) would be joined instead."""
+    with socket.socket() as probe:  # a port just freed: nothing listens on it
+        probe.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{probe.getsockname()[1]}"
+    item = FeedItem("A", loopback.add("a.mp3", Route(b"x", "audio/mpeg")), guid="a")
+    feed = loopback.add("feed.xml", Route(rss_feed("P", [item]), "application/rss+xml"))
+    cmd = [sys.executable, "-m", "pipeline", "batch", feed, "--out", str(tmp_path / "out"),
+           "--engine", "ray", "--ray-address", address]  # fmt: skip
+    result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == EXIT_ERROR
+    assert result.stderr.strip() == (
+        f"podalign: error: --ray-address {address}: no Ray head answers there (Connection "
+        "refused); start one with `ray start --head --port 6379`, or leave --ray-address out"
+    )
+    assert loopback.hits["/a.mp3"] == 0  # refused before any download
