@@ -1,7 +1,7 @@
 """Run a whole feed: one scheduling loop on the driver, over an engine's workers.
 
 The loop (Engine) is the same for every engine: downloads run ahead of the aligners (up
-to jobs + 1 episodes fetched while jobs align), and every step's result is committed to
+to the backend's lookahead, fetched or fetching, while jobs align), and every step's result is committed to
 the state store, on the driver, before the next begins, so a kill at any point loses at
 most the episodes in flight, which the next run redoes. Where the work runs is a Backend:
 LocalBackend (download threads feeding a process pool, each worker loading the model
@@ -61,6 +61,8 @@ class WorkerDied(Exception):
 class Backend(Protocol):
     """Where a batch's downloads and alignments run. Handles are whatever the backend
     waits on (futures, Ray object refs); every call is made from the driver's loop."""
+
+    lookahead: int  # episodes fetched or being fetched ahead of the aligners, at most
 
     def fetch(self, work: Work) -> Hashable: ...
 
@@ -135,7 +137,7 @@ class Engine:
         aligning: dict[Hashable, Fetched] = {}
         try:
             while pending or fetching or ready or aligning:
-                while pending and len(fetching) + len(ready) < jobs + 1:
+                while pending and len(fetching) + len(ready) < backend.lookahead:
                     work = pending.popleft()
                     self._mark_started(work)
                     fetching[backend.fetch(work)] = work
@@ -271,8 +273,9 @@ class LocalBackend:
 
     def __init__(self, spec: BackendSpec) -> None:
         self.spec = spec
+        self.lookahead = spec.jobs + 1  # one download ready for whichever aligner frees first
         self._downloads = ThreadPoolExecutor(
-            max_workers=min(spec.jobs + 1, 4), thread_name_prefix="fetch"
+            max_workers=min(self.lookahead, 4), thread_name_prefix="fetch"
         )
         self._aligners = _align_pool(spec.align, spec.jobs)
         self._pool_of: dict[Future[AlignDone], ProcessPoolExecutor] = {}
