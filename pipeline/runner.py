@@ -1,9 +1,10 @@
 """Run a whole feed: one scheduling loop on the driver, over an engine's workers.
 
 The loop (Engine) is the same for every engine: downloads run ahead of the aligners (up
-to the backend's lookahead, fetched or fetching, while jobs align), and every step's result is committed to
-the state store, on the driver, before the next begins, so a kill at any point loses at
-most the episodes in flight, which the next run redoes. Where the work runs is a Backend:
+to the backend's lookahead, fetched or fetching, while jobs align), and every step's result
+is committed to the state store, on the driver, before the next begins, so a kill at any
+point loses at most the episodes in flight, which the next run redoes. Where the work runs
+is a Backend:
 LocalBackend (download threads feeding a process pool, each worker loading the model
 once) here, pipeline.raybackend.RayBackend (Ray tasks and actors) on a cluster.
 """
