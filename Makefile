@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := ffmpeg espeak-ng sox chromium fonts-dejavu-core dict-freedict-fin-swe dict-freedict-swe-fin
 
-.PHONY: setup demo test lint bench bench-peers clean
+.PHONY: setup demo test lint bench bench-gpu bench-peers clean
 
 $(BIN)/podalign: pyproject.toml
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -15,7 +15,7 @@ $(BIN)/podalign: pyproject.toml
 	fi
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,ray]'
 	$(BIN)/python -c "from pipeline.models import embedded_model_path as m; print(m())"
 
 setup: $(BIN)/podalign
@@ -44,6 +44,11 @@ bench: setup
 	$(BIN)/python -m bench.bench_conversation
 	$(BIN)/python -m bench.bench_long
 	$(BIN)/python bench/bench_batch.py
+
+# The same-language figures with both podalign and plain faster-whisper on a CUDA GPU
+# (float16); where there is none it says so and exits 0.
+bench-gpu: setup
+	$(BIN)/python -m bench.bench_align --device cuda
 
 # The peers (stable-ts, aeneas) in their own venv: about 7.5 GB of torch/torchaudio.
 bench-peers: setup

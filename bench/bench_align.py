@@ -1,7 +1,7 @@
 """Same-language benchmark: podalign's alignment against plain faster-whisper transcription.
 
 Run: python -m bench.bench_align [--out bench-out] [--kinds synthetic-sv,real-sv,real-fi]
-         [--peers-python .peers-venv/bin/python]
+         [--peers-python .peers-venv/bin/python] [--device cpu|cuda]
 
 For each fixture (built by samples.make_episodes, with measured ground truth) it runs, each
 in a fresh process so time and peak memory are its own: podalign's alignment (same model,
@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+DEVICE_ENV = "PODALIGN_BENCH_DEVICE"  # the parent's --device, for its measuring children
+
 # The last is a stress episode with no target: half the voices 12 dB down (remote guests).
 KINDS = ("synthetic-sv", "real-sv", "real-fi", "real-sv-uneven")
 
@@ -36,11 +38,12 @@ def run_align(folder: Path) -> dict:
     from pipeline.models import load_model
     from pipeline.transcript import read_reference
 
-    load_model("base")  # loading and decoding are outside both timings, as in run_plain
+    device = _device()
+    load_model("base", device=device)  # loading and decoding are outside both timings
     samples = load_audio(folder / "episode.mp3")
     started = time.monotonic()
     reference = read_reference(folder / "transcript.txt")
-    alignment = alignment_for(samples, reference, AlignOptions())
+    alignment = alignment_for(samples, reference, AlignOptions(device=device))
     cues = cues_from_alignment(alignment)
     return {
         "seconds": time.monotonic() - started,
@@ -56,12 +59,18 @@ def run_plain(folder: Path, language: str) -> dict:
 
     from pipeline.models import load_model
 
-    model = load_model("base")
+    model = load_model("base", device=_device())
     samples = decode_audio(str(folder / "episode.mp3"), sampling_rate=16000)
     started = time.monotonic()
     segments, _ = model.transcribe(samples, language=language, beam_size=5, word_timestamps=True)
     count = len(list(segments))
     return {"seconds": time.monotonic() - started, "segments": count}
+
+
+def _device() -> str:
+    import os
+
+    return os.environ.get(DEVICE_ENV, "cpu")
 
 
 def measured(mode: str, folder: Path, language: str) -> dict:
@@ -187,12 +196,22 @@ def main(argv: list[str] | None = None) -> None:
         "--peers-python",
         help="python of the venv bench/peers_setup.sh builds: also run stable-ts align",
     )
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     args = parser.parse_args(argv)
     if args.child:
         child(args.child[0], Path(args.child[1]), args.child[2])
         return
+    from pipeline.models import cuda_devices, resolved_device
+
+    if args.device == "cuda" and not cuda_devices():
+        print("bench: no CUDA GPU here (CTranslate2 sees none); nothing to measure on a GPU")
+        return
+    import os
+
+    os.environ[DEVICE_ENV] = args.device
     args.out.mkdir(parents=True, exist_ok=True)
-    print("podalign same-language benchmark (Whisper base, int8, CPU)")
+    device, compute_type = resolved_device(args.device)
+    print(f"podalign same-language benchmark (Whisper base, {compute_type}, {device})")
     for kind in args.kinds.split(","):
         bench_kind(kind, args.out, args.peers_python)
 

@@ -1,7 +1,7 @@
 """The `run` and `batch` subcommands, registered on pipeline.cli's parser by add_commands.
 
     podalign run URL [--transcript T.txt] -o OUT
-    podalign batch FEED --transcripts DIR --out DIR [--jobs N]
+    podalign batch FEED --transcripts DIR --out DIR [--jobs N] [--engine local|ray]
 
 Exit statuses are pipeline.options.EXIT_STATUS: 0 all went well; 2 nothing could run (bad
 feed, locked folder, bad input), as for every podalign command; 3 the batch ran but some
@@ -16,8 +16,10 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from pipeline.errors import PodalignError
 from pipeline.matching import HOW_TRANSCRIPTS_ARE_FOUND
 from pipeline.options import add_command, add_options, positive_int
+from pipeline.runner import ENGINES
 
 log = logging.getLogger(__name__)
 EXIT_OK, EXIT_ERROR, EXIT_SOME_FAILED, EXIT_INTERRUPTED = 0, 2, 3, 130  # options.EXIT_STATUS
@@ -75,7 +77,29 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
         "(default: none: the tags name the files alone)",
     )  # fmt: skip
     add_options(batch, "batch")
+    _add_engine_arguments(batch)
     batch.set_defaults(func=cmd_batch)
+
+
+# --- engines: where a batch runs -------------------------------------------------------
+
+
+def _add_engine_arguments(batch: argparse.ArgumentParser) -> None:
+    batch.add_argument(
+        "--engine", choices=ENGINES, default="local",
+        help="local: this machine's processes (default); ray: a Ray cluster, with --jobs "
+        "aligner actors (pip install 'podalign[ray]')",
+    )  # fmt: skip
+    batch.add_argument(
+        "--ray-address", metavar="HOST:PORT",
+        help="join the Ray cluster whose head is there (default: the Ray instance started "
+        "on this machine, else start one)",
+    )  # fmt: skip
+
+
+def _check_engine_arguments(args: argparse.Namespace) -> None:
+    if args.ray_address and args.engine != "ray":
+        raise PodalignError("--ray-address needs --engine ray")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -102,6 +126,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from pipeline.feedrun import BatchOptions, run_batch
     from pipeline.reports import summary_table
 
+    _check_engine_arguments(args)
     target = output_target(args.out, args.formats, Path("."), ALL_FORMATS, folder_only=True)
     options = BatchOptions(
         feed=args.feed,
@@ -113,6 +138,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
         archive_file=args.download_archive,
         publish_base_url=args.publish_url,
         progress=sys.stderr.isatty(),
+        engine=args.engine,
+        ray_address=args.ray_address,
     )
     try:
         summary = run_batch(options)

@@ -154,6 +154,8 @@ def align_options(args: argparse.Namespace, formats: tuple[str, ...]) -> AlignOp
         keep_unheard=args.keep_unheard,
         preview=getattr(args, "preview", False),
         strict=args.strict,
+        device=args.device,
+        compute_type=args.compute_type,
     )
 
 

@@ -74,6 +74,8 @@ class AlignOptions:
     keep_unheard: bool = False  # keep text the audio lacks in the subtitles, marked unsure
     preview: bool = False  # also publish <stem>.preview.html with the subtitles
     strict: bool = False  # fail (write nothing) when part of the episode is not well aligned
+    device: str = "auto"  # auto | cpu | cuda (pipeline.models.resolved_device)
+    compute_type: str | None = None  # None: int8 on a CPU, float16 on a GPU
 
 
 @dataclass(frozen=True)
@@ -211,7 +213,7 @@ def alignment_for(
     time and never holds a float copy of the episode."""
     from pipeline.models import load_model
 
-    model = load_model(options.model)
+    model = load_model(options.model, device=options.device, compute_type=options.compute_type)
     levels = frame_levels_of(samples)
     activity = speech_from_energy(levels)
     speech = regions_from_activity(activity)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pipeline
 from pipeline.errors import PodalignError
-from pipeline.fetch import FetchedAudio, FetchOptions, fetch_audio, file_sha256
+from pipeline.fetch import FetchedAudio, FetchOptions, InArchive, fetch_audio, file_sha256
 from pipeline.matching import download_linked
 from pipeline.planning import Work
 from pipeline.reports import PublishedEpisode
@@ -47,6 +47,28 @@ def fetch_work(work: Work, scratch: Path, options: FetchOptions) -> Fetched:
         sha = file_sha256(transcript)
     audio = fetch_audio(work.url, scratch / "downloads", work.stem, options)
     return Fetched(work, audio, transcript, sha)
+
+
+@dataclass(frozen=True)
+class FetchFailure:
+    """Why an episode's inputs could not be fetched: a value, not an exception, so it
+    crosses a process or a Ray task unchanged (some fetch errors do not unpickle)."""
+
+    reason: str
+    in_archive: bool = False  # not a failure: yt-dlp's archive lists the item
+
+
+def fetch_outcome(work: Work, scratch: Path, options: FetchOptions) -> Fetched | FetchFailure:
+    """fetch_work, with every error turned into a FetchFailure naming its reason."""
+    try:
+        return fetch_work(work, scratch, options)
+    except InArchive:
+        return FetchFailure("in the download archive", in_archive=True)
+    except PodalignError as err:
+        return FetchFailure(str(err))
+    except Exception as err:  # a bug, not bad input: report it and keep going
+        log.exception("fetching %s failed", work.url)
+        return FetchFailure(f"internal error: {type(err).__name__}: {err}")
 
 
 def transcript_language(path: Path | None) -> str | None:

@@ -8,7 +8,7 @@ import logging
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +19,7 @@ from pipeline.feed import FeedEntry, read_feed
 from pipeline.fetch import FetchedAudio, FetchOptions, fetch_audio, file_sha256
 from pipeline.files import write_atomic
 from pipeline.matching import TranscriptFolder, TranscriptMatch
+from pipeline.models import resolved_device
 from pipeline.names import safe_stem
 from pipeline.planning import Work, plan_entry, settings_hash
 from pipeline.reports import (
@@ -29,7 +30,7 @@ from pipeline.reports import (
     write_item_snippet,
     write_report,
 )
-from pipeline.runner import Engine, Timings
+from pipeline.runner import ENGINES, Backend, BackendSpec, Engine, LocalBackend, Timings
 from pipeline.state import BatchLock, DownloadArchive, StateStore, state_dir
 
 if TYPE_CHECKING:
@@ -51,6 +52,8 @@ class BatchOptions:
     archive_file: Path | None = None  # yt-dlp download archive; default out/download-archive.txt
     publish_base_url: str | None = None  # where the subtitle files will be served
     progress: bool = False
+    engine: str = "local"  # "local": this machine's processes; "ray": a Ray cluster
+    ray_address: str | None = None  # None: join the Ray already started here, else start one
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,7 @@ def run_batch(options: BatchOptions) -> BatchSummary:
     folder locked by another batch); a bad episode only becomes a failed outcome.
     """
     started = time.monotonic()
+    backend = _backend_factory(options)  # an unusable engine or device fails before all else
     out_dir = options.out_dir
     # Inputs first: a batch that cannot start leaves no output folder or state behind.
     feed = read_feed(options.feed)
@@ -80,7 +84,7 @@ def run_batch(options: BatchOptions) -> BatchSummary:
         state = StateStore(out_dir)
         try:
             archive = DownloadArchive(options.archive_file or out_dir / "download-archive.txt")
-            engine = _engine(options, state, archive)
+            engine = _engine(options, state, archive, backend)
             planned = _plan(feed.entries, state, folder, engine.settings, archive.lines(), out_dir)
             engine.run([p for p in planned if isinstance(p, Work)])
             outcomes = tuple(
@@ -97,9 +101,16 @@ def run_batch(options: BatchOptions) -> BatchSummary:
     return summary
 
 
-def _engine(options: BatchOptions, state: StateStore, archive: DownloadArchive) -> Engine:
+def _engine(
+    options: BatchOptions,
+    state: StateStore,
+    archive: DownloadArchive,
+    backend: Callable[[BackendSpec], Backend],
+) -> Engine:
     align = options.align
-    if align.cache_dir is None:  # a rerun after a transcript edit then skips the ASR
+    # A rerun after a transcript edit then skips the ASR. Ray nodes share no file system:
+    # their aligners keep each node's default cache instead.
+    if align.cache_dir is None and options.engine == "local":
         align = replace(align, cache_dir=state_dir(options.out_dir) / "cache")
     return Engine(
         out_dir=options.out_dir,
@@ -109,9 +120,31 @@ def _engine(options: BatchOptions, state: StateStore, archive: DownloadArchive) 
         fetch=options.fetch,
         settings=settings_hash(options.align),
         jobs=options.jobs,
+        backend=backend,
         publish_base_url=options.publish_base_url,
         progress=options.progress,
     )
+
+
+def _backend_factory(options: BatchOptions) -> Callable[[BackendSpec], Backend]:
+    """The engine's workers, started only once there is work (Ray is imported only here)."""
+    if options.engine == "local":
+        resolved_device(options.align.device, options.align.compute_type)  # fail before work
+        return LocalBackend
+    if options.engine != "ray":
+        raise PodalignError(f"unknown engine {options.engine!r}: choose from {', '.join(ENGINES)}")
+    try:
+        from pipeline.raybackend import ray_backend
+    except ModuleNotFoundError as err:
+        if err.name != "ray":
+            raise
+        raise PodalignError(
+            "--engine ray needs Ray on this machine and every node: "
+            "pip install 'podalign[ray]' (make setup installs it)"
+        ) from None
+    if options.align.device == "cpu":  # otherwise known only once the cluster's GPUs are
+        resolved_device("cpu", options.align.compute_type)
+    return ray_backend(options.ray_address)
 
 
 def _plan(

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from pipeline.fetch import DEFAULT_MAX_BYTES
+from pipeline.models import DEVICES
 from pipeline.writers import WRITERS
 
 ALIGNING = ("align", "run", "batch")  # the commands that align episodes
@@ -113,6 +114,12 @@ OPTIONS: tuple[Option, ...] = (
            "fail the episode (exit 2, nothing written) where speech has no subtitle or "
            "sentences are crammed faster than anyone speaks (default: off: warnings only)",
            _FLAG),
+    Option(("--device",), ALIGNING,
+           "where Whisper runs: auto (a CUDA GPU when present), cpu or cuda (default: auto)",
+           {"choices": DEVICES, "default": "auto"}),
+    Option(("--compute-type",), ALIGNING,
+           "CTranslate2 compute type: int8, int8_float16, float16, float32, ... "
+           "(default: int8 on a CPU, float16 on a GPU)", {"metavar": "TYPE"}),
     Option(("--preview",), ("align", "run"),
            "also write <stem>.preview.html, the episode playing with its subtitles, unsure "
            "cues marked; needs vtt among the formats; a downloaded episode's audio is then "

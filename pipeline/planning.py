@@ -33,10 +33,19 @@ class Work:
     archive: frozenset[str]  # download-archive lines that mean "skip"
 
 
+# Settings left out of the hash while they keep these values: where the model runs is new,
+# and a batch done before it existed must not be redone for it.
+_UNHASHED_DEFAULTS = {"device": "auto", "compute_type": None}
+
+
 def settings_hash(options: object, version: str = __version__) -> str:
     """Return a short hash of what shapes the output files: the alignment settings and the
     podalign version that applies them (an upgrade may align differently, so it redoes)."""
-    fields = {k: v for k, v in asdict(options).items() if k != "cache_dir"}  # type: ignore[call-overload]
+    fields = {
+        k: v
+        for k, v in asdict(options).items()  # type: ignore[call-overload]
+        if k != "cache_dir" and (k not in _UNHASHED_DEFAULTS or v != _UNHASHED_DEFAULTS[k])
+    }
     text = json.dumps({"podalign": version, **fields}, sort_keys=True, default=str)
     return short_hash(text, 16)
 

@@ -1,9 +1,12 @@
-"""Run a whole feed: downloads in a thread pool feed aligners in a process pool.
+"""Run a whole feed: one scheduling loop on the driver, over an engine's workers.
 
-Downloads overlap with alignment: up to jobs + 1 episodes are fetched ahead while the
-workers align, each worker having loaded the model once. Every step's result is committed
-to the state store before the next begins, so a kill at any point loses at most the
-episodes in flight, which the next run redoes.
+The loop (Engine) is the same for every engine: downloads run ahead of the aligners (up
+to the backend's lookahead, fetched or fetching, while jobs align), and every step's result
+is committed to the state store, on the driver, before the next begins, so a kill at any
+point loses at most the episodes in flight, which the next run redoes. Where the work runs
+is a Backend:
+LocalBackend (download threads feeding a process pool, each worker loading the model
+once) here, pipeline.raybackend.RayBackend (Ray tasks and actors) on a cluster.
 """
 
 from __future__ import annotations
@@ -15,19 +18,25 @@ import os
 import sys
 import time
 from collections import deque
+from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from pipeline.episode_steps import Fetched, build_report, fetch_work, outcome_reason
-from pipeline.errors import PodalignError
-from pipeline.fetch import FetchOptions, InArchive
+from pipeline.episode_steps import (
+    Fetched,
+    FetchFailure,
+    build_report,
+    fetch_outcome,
+    outcome_reason,
+)
+from pipeline.fetch import FetchOptions
 from pipeline.names import printable
 from pipeline.planning import Work
 from pipeline.reports import EpisodeOutcome, write_item_snippet, write_report
@@ -39,6 +48,53 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Alignments of one episode that may end in a dead worker before it is reported failed:
+# one death is often bad luck (a node lost, a neighbour's memory), three in a row is the
+# episode itself (audio that makes the decoder run out of memory).
+ALIGN_ATTEMPTS = 3
+ENGINES = ("local", "ray")  # LocalBackend here; RayBackend in pipeline.raybackend
+
+
+class WorkerDied(Exception):
+    """The process aligning an episode died (killed, out of memory, its node lost)."""
+
+
+class Backend(Protocol):
+    """Where a batch's downloads and alignments run. Handles are whatever the backend
+    waits on (futures, Ray object refs); every call is made from the driver's loop."""
+
+    lookahead: int  # episodes fetched or being fetched ahead of the aligners, at most
+
+    def fetch(self, work: Work) -> Hashable: ...
+
+    def align(self, fetched: Fetched) -> Hashable: ...
+
+    def wait(self, handles: Sequence[Hashable]) -> list[Hashable]:
+        """Block until at least one handle is finished; return the finished ones."""
+        ...
+
+    def fetched(self, handle: Hashable) -> Fetched | FetchFailure: ...
+
+    def aligned(self, handle: Hashable) -> AlignDone:
+        """The alignment's result; raises WorkerDied if its worker died meanwhile."""
+        ...
+
+    def release(self, fetched: Fetched) -> None:
+        """Drop the episode's downloaded audio: the subtitles are what the batch keeps."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class BackendSpec:
+    """What every backend needs to know to fetch and align a batch's episodes."""
+
+    out_dir: Path
+    align: AlignOptions
+    fetch: FetchOptions
+    jobs: int
+
 
 @dataclass
 class Timings:
@@ -49,7 +105,7 @@ class Timings:
 
 @dataclass
 class Engine:
-    """Fetches and aligns a list of Work, recording each outcome as it lands."""
+    """Fetches and aligns a list of Work on a backend, recording each outcome as it lands."""
 
     out_dir: Path
     state: StateStore
@@ -58,14 +114,16 @@ class Engine:
     fetch: FetchOptions
     settings: str
     jobs: int
+    backend: Callable[[BackendSpec], Backend]
     publish_base_url: str | None = None
     progress: bool = False
     outcomes: dict[str, EpisodeOutcome] = field(default_factory=dict)
     timings: Timings = field(default_factory=Timings)
+    _deaths: dict[str, int] = field(default_factory=dict)
 
     def run(self, works: list[Work]) -> None:
         if not works:
-            return
+            return  # a rerun with nothing new never starts workers (or joins a cluster)
         # Log lines go above the progress bar instead of through it.
         with logging_redirect_tqdm() if self.progress else contextlib.nullcontext():
             self._run(works)
@@ -73,53 +131,34 @@ class Engine:
     def _run(self, works: list[Work]) -> None:
         jobs = max(1, min(self.jobs, len(works)))
         bar = tqdm(total=len(works), unit="episode", disable=not self.progress, file=sys.stderr)
-        downloads = ThreadPoolExecutor(max_workers=min(jobs + 1, 4), thread_name_prefix="fetch")
-        aligners = _align_pool(self.align.model, jobs)
+        backend = self.backend(BackendSpec(self.out_dir, self.align, self.fetch, jobs))
         pending = deque(works)
-        fetching: dict[Future[Fetched], Work] = {}
+        fetching: dict[Hashable, Work] = {}
         ready: deque[Fetched] = deque()
-        aligning: dict[Future[AlignDone], Fetched] = {}
+        aligning: dict[Hashable, Fetched] = {}
         try:
             while pending or fetching or ready or aligning:
-                while pending and len(fetching) + len(ready) < jobs + 1:
+                while pending and len(fetching) + len(ready) < backend.lookahead:
                     work = pending.popleft()
                     self._mark_started(work)
-                    fetching[downloads.submit(self._fetch, work)] = work
+                    fetching[backend.fetch(work)] = work
                 while ready and len(aligning) < jobs:
                     fetched = ready.popleft()
                     self.state.update(fetched.work.entry.key, status="aligning")
-                    aligning[aligners.submit(align_job, self._job(fetched))] = fetched
+                    aligning[backend.align(fetched)] = fetched
                 starved = len(aligning) < jobs and not ready and bool(fetching)
                 waited_from = time.monotonic()
-                finished, _ = wait_for([*fetching, *aligning], return_when=FIRST_COMPLETED)
+                finished = backend.wait([*fetching, *aligning])
                 if starved:
                     self.timings.download_wait_seconds += time.monotonic() - waited_from
-                for future in finished:
-                    if future in fetching:
-                        self._fetched(fetching.pop(future), future, ready, bar)  # type: ignore[arg-type]
+                for handle in finished:
+                    if handle in fetching:
+                        self._fetched(fetching.pop(handle), backend.fetched(handle), ready, bar)
                     else:
-                        broken = self._aligned(aligning.pop(future), future, bar)  # type: ignore[arg-type]
-                        if broken:
-                            aligners.shutdown(wait=False, cancel_futures=True)
-                            aligners = _align_pool(self.align.model, jobs)
+                        self._aligned(aligning.pop(handle), handle, backend, ready, bar)
         finally:
             bar.close()
-            downloads.shutdown(wait=False, cancel_futures=True)
-            aligners.shutdown(wait=True, cancel_futures=True)
-
-    def _fetch(self, work: Work) -> Fetched:
-        options = replace(self.fetch, archive=work.archive, progress=False)
-        return fetch_work(work, state_dir(self.out_dir), options)
-
-    def _job(self, fetched: Fetched) -> AlignJob:
-        key = fetched.work.entry.key
-        return AlignJob(
-            key,
-            fetched.audio.path,
-            fetched.transcript,
-            self.out_dir / fetched.work.stem,
-            self.align,
-        )
+            backend.close()
 
     def _mark_started(self, work: Work) -> None:
         known = self.state.get(work.entry.key)
@@ -132,33 +171,38 @@ class Engine:
         )
 
     def _fetched(
-        self, work: Work, future: Future[Fetched], ready: deque[Fetched], bar: tqdm
+        self, work: Work, result: Fetched | FetchFailure, ready: deque[Fetched], bar: tqdm
     ) -> None:
-        try:
-            fetched = future.result()
-        except InArchive:
-            self._finish(work, "skipped", "in the download archive", bar, state="skipped")
+        if isinstance(result, FetchFailure):
+            if result.in_archive:
+                self._finish(work, "skipped", result.reason, bar, state="skipped")
+            else:
+                self._finish(work, "failed", result.reason, bar)
             return
-        except PodalignError as err:
-            self._finish(work, "failed", str(err), bar)
-            return
-        except Exception as err:  # a bug, not bad input: report it and keep going
-            log.exception("fetching %s failed", work.url)
-            self._finish(work, "failed", f"internal error: {type(err).__name__}: {err}", bar)
-            return
-        self.timings.download_seconds += fetched.audio.seconds
-        ready.append(fetched)
+        self.timings.download_seconds += result.audio.seconds
+        ready.append(result)
 
-    def _aligned(self, fetched: Fetched, future: Future[AlignDone], bar: tqdm) -> bool:
-        """Record an alignment's outcome; return True if the worker pool broke."""
+    def _aligned(
+        self,
+        fetched: Fetched,
+        handle: Hashable,
+        backend: Backend,
+        ready: deque[Fetched],
+        bar: tqdm,
+    ) -> None:
         work = fetched.work
         try:
-            done = future.result()
-        except BrokenProcessPool:
-            reason = "the worker process died (killed or out of memory); rerun to retry"
+            done = backend.aligned(handle)
+        except WorkerDied as died:
+            if self._retry_after_death(fetched, died, ready):
+                return
+            reason = (
+                f"the aligner process died {ALIGN_ATTEMPTS} times on it (killed or out of "
+                "memory); rerun to retry"
+            )
             self._finish(work, "failed", reason, bar)
-            fetched.discard()
-            return True
+            backend.release(fetched)
+            return
         self.timings.align_seconds += done.seconds
         if done.result is None:
             self._finish(work, "failed", done.error or "alignment failed", bar)
@@ -167,8 +211,21 @@ class Engine:
                 self._record_done(fetched, done, bar)
             except OSError as err:  # disk full, permissions: this episode fails, not the run
                 self._finish(work, "failed", f"cannot write its outputs: {err}", bar)
-        fetched.discard()
-        return False
+        backend.release(fetched)
+
+    def _retry_after_death(self, fetched: Fetched, died: WorkerDied, ready: deque[Fetched]) -> bool:
+        """Put an episode whose worker died back first in line, unless it has had its tries."""
+        key = fetched.work.entry.key
+        self._deaths[key] = self._deaths.get(key, 0) + 1
+        if self._deaths[key] >= ALIGN_ATTEMPTS:
+            return False
+        log.warning(
+            "%s: its aligner died (%s); retrying on another worker (%d of %d)",
+            printable(fetched.work.entry.title or key), died, self._deaths[key] + 1,
+            ALIGN_ATTEMPTS,
+        )  # fmt: skip
+        ready.appendleft(fetched)
+        return True
 
     def _record_done(self, fetched: Fetched, done: AlignDone, bar: tqdm) -> None:
         work, result = fetched.work, done.result
@@ -218,7 +275,68 @@ class Engine:
             log.info("%s %d/%d: %s", status, len(self.outcomes), bar.total, name)
 
 
-def _align_pool(model: str, jobs: int) -> ProcessPoolExecutor:
+class LocalBackend:
+    """This machine: download threads feeding a process pool of jobs aligners."""
+
+    def __init__(self, spec: BackendSpec) -> None:
+        self.spec = spec
+        self.lookahead = spec.jobs + 1  # one download ready for whichever aligner frees first
+        self._downloads = ThreadPoolExecutor(
+            max_workers=min(self.lookahead, 4), thread_name_prefix="fetch"
+        )
+        self._aligners = _align_pool(spec.align, spec.jobs)
+        self._pool_of: dict[Future[AlignDone], ProcessPoolExecutor] = {}
+
+    def fetch(self, work: Work) -> Future[Fetched | FetchFailure]:
+        options = replace(self.spec.fetch, archive=work.archive, progress=False)
+        return self._downloads.submit(fetch_outcome, work, state_dir(self.spec.out_dir), options)
+
+    def align(self, fetched: Fetched) -> Future[AlignDone]:
+        job = AlignJob(
+            fetched.work.entry.key,
+            fetched.audio.path,
+            fetched.transcript,
+            self.spec.out_dir / fetched.work.stem,
+            self.spec.align,
+        )
+        try:
+            future = self._aligners.submit(align_job, job)
+        except BrokenProcessPool:  # broke since the last result was read: start afresh
+            self._replace_pool(self._aligners)
+            future = self._aligners.submit(align_job, job)
+        self._pool_of[future] = self._aligners
+        return future
+
+    def wait(self, handles: Sequence[Hashable]) -> list[Hashable]:
+        finished, _ = wait_for(handles, return_when=FIRST_COMPLETED)  # type: ignore[arg-type]
+        return list(finished)
+
+    def fetched(self, handle: Hashable) -> Fetched | FetchFailure:
+        return handle.result()  # type: ignore[attr-defined]
+
+    def aligned(self, handle: Hashable) -> AlignDone:
+        pool = self._pool_of.pop(handle)  # type: ignore[call-overload]
+        try:
+            return handle.result()  # type: ignore[attr-defined]
+        except BrokenProcessPool:
+            # Every episode in flight on the pool fails with it; their retries go to a new one.
+            self._replace_pool(pool)
+            raise WorkerDied("a pool worker exited") from None
+
+    def release(self, fetched: Fetched) -> None:
+        fetched.discard()
+
+    def close(self) -> None:
+        self._downloads.shutdown(wait=False, cancel_futures=True)
+        self._aligners.shutdown(wait=True, cancel_futures=True)
+
+    def _replace_pool(self, broken: ProcessPoolExecutor) -> None:
+        if broken is self._aligners:  # not yet replaced for an earlier episode on it
+            broken.shutdown(wait=False, cancel_futures=True)
+            self._aligners = _align_pool(self.spec.align, self.spec.jobs)
+
+
+def _align_pool(align: AlignOptions, jobs: int) -> ProcessPoolExecutor:
     """Return a pool of jobs workers, each sharing the cores and loading the model once.
 
     spawn, not fork: the batch process runs download threads, and forking a threaded
@@ -230,5 +348,5 @@ def _align_pool(model: str, jobs: int) -> ProcessPoolExecutor:
         max_workers=jobs,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=init_worker,
-        initargs=(model, threads, level, os.getpid()),
+        initargs=(align, threads, level, os.getpid()),
     )

@@ -40,11 +40,16 @@ class AlignDone:
     seconds: float
 
 
-def init_worker(model: str, cpu_threads: int, log_level: int, batch_pid: int) -> None:
+def init_worker(options: AlignOptions, cpu_threads: int, log_level: int, batch_pid: int) -> None:
     """Process-pool initializer: die with the batch, share the cores, load the model."""
     _die_with_parent(batch_pid)
     # Read by OpenMP when the model's first thread pool starts: jobs x threads = the cores.
     os.environ["OMP_NUM_THREADS"] = str(cpu_threads)
+    prepare_worker(options, log_level)
+
+
+def prepare_worker(options: AlignOptions, log_level: int) -> None:
+    """Quiet a worker's terminal output and load its model (any engine's workers)."""
     # Several workers share the batch's terminal: their own progress bars would scribble
     # over the batch's bar, and their step-by-step logs over its per-episode lines.
     sys.stderr = _NotATerminal(sys.stderr)
@@ -53,8 +58,10 @@ def init_worker(model: str, cpu_threads: int, log_level: int, batch_pid: int) ->
     from pipeline.models import load_model
 
     started = time.monotonic()
-    load_model(model)  # cached per process: every episode of this worker reuses it
-    log.debug("worker %d loaded model %s in %.1f s", os.getpid(), model, time.monotonic() - started)
+    # Cached per process: every episode of this worker reuses it.
+    load_model(options.model, device=options.device, compute_type=options.compute_type)
+    log.debug("worker %d loaded %s in %.1f s", os.getpid(), options.model,
+              time.monotonic() - started)  # fmt: skip
 
 
 def align_job(job: AlignJob) -> AlignDone:
