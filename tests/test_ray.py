@@ -21,9 +21,10 @@ import pytest
 import ray
 from loopback import FeedItem, LoopbackServer, Route, rss_feed
 from spoken import SpokenEpisode
-from test_batch import REPO, _parse, _statuses
+from test_batch import REPO, _statuses
 
 from pipeline.batch import EXIT_ERROR, EXIT_OK, EXIT_SOME_FAILED
+from pipeline.cli import build_parser, main
 from pipeline.runner import ALIGN_ATTEMPTS
 from pipeline.state import BatchLock, StateStore
 
@@ -50,7 +51,7 @@ def ray_address() -> Iterator[str]:
 
 
 def _batch(argv: list[str]) -> int:
-    args = _parse(["batch", *argv, "--retries", "0", "--audio-lang", "sv"])
+    args = build_parser().parse_args(["batch", *argv, "--retries", "0", "--audio-lang", "sv"])
     return args.func(args)
 
 
@@ -161,9 +162,14 @@ def test_ray_rerun_does_nothing_new(engine_runs: EngineRuns) -> None:
 def test_a_second_batch_on_a_locked_folder_is_refused(
     ray_address: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    out = tmp_path / "out"
+    out, transcripts = tmp_path / "out", tmp_path / "transcripts"
+    out.mkdir()
+    transcripts.mkdir()
+    feed = tmp_path / "feed.xml"  # the inputs are read before the lock is taken
+    feed.write_bytes(rss_feed("Hälsopodden", [FeedItem("Hälsa", "http://127.0.0.1:9/a.mp3")]))
+    argv = [str(feed), "--transcripts", str(transcripts), "--out", str(out), "--engine", "ray"]
     with BatchLock(out):  # as another batch holds it
-        assert _batch(["feed.xml", "--out", str(out), "--engine", "ray"]) == EXIT_ERROR
+        assert main(["batch", *argv]) == EXIT_ERROR
     assert "another batch" in capsys.readouterr().err
 
 
