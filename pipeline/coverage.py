@@ -23,6 +23,9 @@ UNSUBTITLED_SECONDS = 60.0
 _STRETCH_GAP = 10.0
 # A subtitle shows its speech from a little before to a little after (cue padding).
 _COVER_MARGIN = 0.5
+# No word takes longer to say, even drawn out; a word timed longer was stretched by the
+# aligner over speech the transcript lacks.
+_LONGEST_WORD = 2.0
 # Read speech runs 10-20 characters a second, fast talk 25; above this nobody speaks.
 CRAMMED_CPS = 40.0
 # A run of this many sentences that fast is reported: one short sentence snapped tight
@@ -141,4 +144,7 @@ def coverage(
 
 
 def _spans(sentences: Sequence[AlignedSentence]) -> list[tuple[float, float]]:
-    return [(s.start, s.end) for s in sentences if s.words]
+    """What the sentences' words show, each word at most _LONGEST_WORD long: a sentence
+    whose last word an aligner stretched over a minute of untranscribed talk covers its own
+    words, not that minute."""
+    return [(w.start, min(w.end, w.start + _LONGEST_WORD)) for s in sentences for w in s.words]

@@ -171,14 +171,19 @@ def episode_confidence(alignment: Alignment) -> float:
     return float(np.mean([s.confidence for s in sentences])) if sentences else 0.0
 
 
+# The strict error is one line: the first few problems say where to listen, the warnings
+# above it list them all.
+_STRICT_PROBLEMS_NAMED = 3
+
+
 def _check_coverage(audio: Path, covered: Coverage, strict: bool) -> None:
     """Say how much is well aligned; with strict, fail before writing where not all is."""
     log.info("%s: %s", audio, covered.summary())
     if strict and covered.problems:
+        named = "; ".join(covered.problems[:_STRICT_PROBLEMS_NAMED])
         raise PodalignError(
-            f"{audio}: not well aligned ({covered.problems[0]}; {len(covered.problems)} "
-            "problem(s) in all); --strict wrote nothing: check that the transcript is this "
-            "episode's and complete"
+            f"{audio}: not well aligned ({named}; {len(covered.problems)} problem(s) in all); "
+            "--strict wrote nothing: check that the transcript is this episode's and complete"
         )
 
 

@@ -50,7 +50,10 @@ def test_a_damaged_cache_entry_warns_is_transcribed_again_and_rewritten(
         caplog.clear()
         with caplog.at_level(logging.WARNING, logger="pipeline.transcribe"):
             again = transcribe(samples, model, "sv", cache_dir=tmp_path)
-        assert again == first
+        # Transcribed afresh, not read: Whisper's temperature fallback samples, so the words
+        # of a hard clip may differ from the first run's; the audio's length may not.
+        assert again.duration == first.duration and again.language == first.language
+        assert transcribe(samples, model, "sv", cache_dir=tmp_path) == again  # rewritten
         (warning,) = [r for r in caplog.records if r.levelno == logging.WARNING]
         assert entry.name in warning.getMessage() and "damaged" in warning.getMessage()
         assert json.loads(entry.read_text(encoding="utf-8"))["language"] == "sv"  # rewritten
