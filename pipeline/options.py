@@ -8,7 +8,7 @@ one row. Options only one subcommand has (-o, -j, --name, ...) stay with that co
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -43,26 +43,23 @@ def format_list(text: str) -> list[str]:
     return formats
 
 
-def positive_int(text: str) -> int:
-    """argparse type: a whole number of 1 or more."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be 1 or more")
-    return value
+def _whole_number_from(least: int) -> Callable[[str], int]:
+    """An argparse type: a whole number of `least` or more."""
+
+    def whole_number(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"{text!r} must be {least} or more")
+        return value
+
+    return whole_number
 
 
-def count(text: str) -> int:
-    """argparse type: a whole number of 0 or more."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
-    return value
+positive_int = _whole_number_from(1)  # argparse type: a whole number of 1 or more
+count = _whole_number_from(0)  # argparse type: a whole number of 0 or more
 
 
 @dataclass(frozen=True)
