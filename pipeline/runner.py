@@ -64,6 +64,7 @@ class Backend(Protocol):
     waits on (futures, Ray object refs); every call is made from the driver's loop."""
 
     lookahead: int  # episodes fetched or being fetched ahead of the aligners, at most
+    slots: int  # episodes aligning at once, at most (the aligners the backend can hold)
 
     def fetch(self, work: Work) -> Hashable: ...
 
@@ -142,11 +143,11 @@ class Engine:
                     work = pending.popleft()
                     self._mark_started(work)
                     fetching[backend.fetch(work)] = work
-                while ready and len(aligning) < jobs:
+                while ready and len(aligning) < backend.slots:
                     fetched = ready.popleft()
                     self.state.update(fetched.work.entry.key, status="aligning")
                     aligning[backend.align(fetched)] = fetched
-                starved = len(aligning) < jobs and not ready and bool(fetching)
+                starved = len(aligning) < backend.slots and not ready and bool(fetching)
                 waited_from = time.monotonic()
                 finished = backend.wait([*fetching, *aligning])
                 if starved:
@@ -281,6 +282,7 @@ class LocalBackend:
     def __init__(self, spec: BackendSpec) -> None:
         self.spec = spec
         self.lookahead = spec.jobs + 1  # one download ready for whichever aligner frees first
+        self.slots = spec.jobs
         self._downloads = ThreadPoolExecutor(
             max_workers=min(self.lookahead, 4), thread_name_prefix="fetch"
         )

@@ -188,29 +188,34 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def _aligner_pids(method: str = "") -> list[int]:
-    """Our cluster's Aligner actor processes (Ray titles them ray::Aligner[.method])."""
+def _actor_pids(title: str) -> list[int]:
+    """Our cluster's actor processes whose title starts so (ray::Class[.method])."""
     pids = []
     for pid in _descendants(os.getpid()):
         try:
-            title = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()
         except OSError:
             continue
-        if title.startswith("ray::Aligner" + method):
+        if cmdline.startswith(title):
             pids.append(pid)
     return pids
 
 
-class AlignerKiller:
-    """Kills (SIGKILL) up to `limit` aligner processes as soon as each starts aligning."""
+def _aligner_pids() -> list[int]:
+    return _actor_pids("ray::Aligner")
 
-    def __init__(self, limit: int) -> None:
+
+class ActorKiller:
+    """Kills (SIGKILL) up to `limit` actor processes as soon as each starts `title`."""
+
+    def __init__(self, limit: int, title: str = "ray::Aligner.align") -> None:
         self.limit = limit
+        self.title = title
         self.killed: list[int] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
 
-    def __enter__(self) -> AlignerKiller:
+    def __enter__(self) -> ActorKiller:
         self._thread.start()
         return self
 
@@ -220,7 +225,7 @@ class AlignerKiller:
 
     def _watch(self) -> None:
         while not self._stop.is_set() and len(self.killed) < self.limit:
-            for pid in _aligner_pids(".align"):
+            for pid in _actor_pids(self.title):
                 os.kill(pid, signal.SIGKILL)
                 self.killed.append(pid)
             time.sleep(0.02)
@@ -248,7 +253,7 @@ def test_an_episode_whose_aligners_die_is_retried_a_bounded_number_of_times(
     feed = loopback.add("feed.xml", Route(rss_feed("P", items), "application/rss+xml"))
     out = tmp_path / "out"
     argv = [feed, "--transcripts", str(transcripts), "--engine", "ray", "--jobs", "1"]
-    with AlignerKiller(limit=ALIGN_ATTEMPTS) as killer:
+    with ActorKiller(limit=ALIGN_ATTEMPTS) as killer:
         assert _batch([*argv, "--out", str(out)]) == EXIT_SOME_FAILED
     assert len(killer.killed) == ALIGN_ATTEMPTS
     outcomes = _outcomes(out)
@@ -260,6 +265,37 @@ def test_an_episode_whose_aligners_die_is_retried_a_bounded_number_of_times(
     assert outcomes[survivor] == ("done", "same-language")
     expected = (engine_runs.local_out / f"{survivor}.vtt").read_bytes()
     assert (out / f"{survivor}.vtt").read_bytes() == expected
+
+
+@pytest.mark.slow
+def test_a_download_whose_downloader_dies_is_done_again_by_a_restarted_one(
+    ray_address: str,
+    engine_runs: EngineRuns,
+    spoken_episodes: dict[str, SpokenEpisode],
+    loopback: LoopbackServer,
+    tmp_path: Path,
+) -> None:
+    """The Downloader is killed while it streams the first episode (served slowly): Ray
+    restarts it and repeats the download, and the batch ends as if nothing had happened."""
+    transcripts = tmp_path / "transcripts"
+    transcripts.mkdir()
+    episode = spoken_episodes["halsa"]
+    (transcripts / "halsa.txt").write_bytes(episode.transcript.read_bytes())
+    slowly = len(episode.audio_bytes) / 2  # bytes a second: two seconds a download
+    url = loopback.add(
+        "slow-halsa.mp3", Route(episode.audio_bytes, "audio/mpeg", bytes_per_second=slowly)
+    )
+    feed = loopback.add("slow.xml", Route(rss_feed("P", [FeedItem("Halsa", url, guid="halsa")]),
+                                          "application/rss+xml"))  # fmt: skip
+    out = tmp_path / "out"
+    argv = [feed, "--transcripts", str(transcripts), "--engine", "ray", "--out", str(out)]
+    with ActorKiller(limit=1, title="ray::Downloader.download") as killer:
+        assert _batch(argv) == 0
+    assert len(killer.killed) == 1
+    assert loopback.hits["/slow-halsa.mp3"] >= 2  # fetched again after the kill
+    assert _outcomes(out) == {"halsa": ("done", "same-language")}
+    expected = (engine_runs.local_out / "halsa.vtt").read_bytes()
+    assert (out / "halsa.vtt").read_bytes() == expected
 
 
 # --- the driver killed --------------------------------------------------------------------
