@@ -16,7 +16,7 @@ $(BIN)/podalign: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev,ray]'
-	$(BIN)/python -c "from pipeline.models import embedded_model_path as m; print(m())"
+	$(BIN)/python -c "from pipeline.whisper.models import embedded_model_path as m; print(m())"
 
 setup: $(BIN)/podalign
 

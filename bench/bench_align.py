@@ -32,11 +32,11 @@ KINDS = ("synthetic-sv", "real-sv", "real-fi", "real-sv-uneven")
 
 
 def run_align(folder: Path) -> dict:
-    from pipeline.audio import load_audio
-    from pipeline.cues import cues_from_alignment
     from pipeline.episode import AlignOptions, alignment_for
-    from pipeline.models import load_model
-    from pipeline.transcript import read_reference
+    from pipeline.inputs.audio import load_audio
+    from pipeline.inputs.transcript import read_reference
+    from pipeline.subtitles.cues import cues_from_alignment
+    from pipeline.whisper.models import load_model
 
     device = _device()
     load_model("base", device=device)  # loading and decoding are outside both timings
@@ -57,7 +57,7 @@ def run_align(folder: Path) -> dict:
 def run_plain(folder: Path, language: str) -> dict:
     from faster_whisper import decode_audio
 
-    from pipeline.models import load_model
+    from pipeline.whisper.models import load_model
 
     model = load_model("base", device=_device())
     samples = decode_audio(str(folder / "episode.mp3"), sampling_rate=16000)
@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.child:
         child(args.child[0], Path(args.child[1]), args.child[2])
         return
-    from pipeline.models import cuda_devices, resolved_device
+    from pipeline.whisper.models import cuda_devices, resolved_device
 
     if args.device == "cuda" and not cuda_devices():
         print("bench: no CUDA GPU here (CTranslate2 sees none); nothing to measure on a GPU")

@@ -29,8 +29,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from loopback import FeedItem, LoopbackServer, Route, rss_feed  # noqa: E402
 from spoken import SPOKEN_EPISODES, SpokenEpisode, speak_episode  # noqa: E402
 
-from pipeline.feedrun import BatchOptions, BatchSummary, run_batch  # noqa: E402
-from pipeline.fetch import FetchOptions  # noqa: E402
+from pipeline.batch.feedrun import BatchOptions, BatchSummary, run_batch  # noqa: E402
+from pipeline.inputs.fetch import FetchOptions  # noqa: E402
 
 
 def make_episodes(count: int, out_dir: Path) -> list[SpokenEpisode]:
@@ -135,7 +135,7 @@ def _start_ray() -> None:
 
 
 def _duration(path: Path) -> float:
-    from pipeline.audiocheck import decoded_duration
+    from pipeline.inputs.audiocheck import decoded_duration
 
     return decoded_duration(path)
 

@@ -36,11 +36,11 @@ INTRO_SLACK = 0.2
 
 
 def run_align(folder: Path) -> dict:
-    from pipeline.audio import load_audio
-    from pipeline.cues import cues_from_alignment
     from pipeline.episode import AlignOptions, alignment_for
-    from pipeline.models import load_model
-    from pipeline.transcript import read_reference
+    from pipeline.inputs.audio import load_audio
+    from pipeline.inputs.transcript import read_reference
+    from pipeline.subtitles.cues import cues_from_alignment
+    from pipeline.whisper.models import load_model
 
     load_model("base")  # loading and decoding outside the timing, as in run_plain
     samples = load_audio(folder / "episode.mp3")

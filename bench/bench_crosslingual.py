@@ -23,10 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.crosslingual import align_cross_lingual
+from pipeline.align.crosslingual import align_cross_lingual
+from pipeline.inputs.transcript import read_reference
 from pipeline.records import Alignment, Segment, Transcription, Word
-from pipeline.speakers import speech_regions, turn_boundary_candidates
-from pipeline.transcript import read_reference
+from pipeline.signal.speakers import speech_regions, turn_boundary_candidates
 from samples.make_episodes import RATE, build, decode
 
 KINDS = ("synthetic-fi", "real-fi-sv")
@@ -36,7 +36,7 @@ def finnish_asr(samples: np.ndarray, folder: Path) -> tuple[Transcription, float
     """Whisper base, Finnish, beam 5, word times; cached in `folder` with its measured time."""
     cache = folder / "asr-fi.json"
     if not cache.is_file():
-        from pipeline.models import load_model
+        from pipeline.whisper.models import load_model
 
         model = load_model("base")
         began = time.perf_counter()

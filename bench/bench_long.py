@@ -32,10 +32,10 @@ _SECTIONS = {"long": PRESETS["long"], "quarter": PRESETS["long"][:1]}
 
 
 def run_align(folder: Path) -> dict:
-    from pipeline.audio import load_pcm
     from pipeline.episode import AlignOptions, alignment_for
-    from pipeline.models import load_model
-    from pipeline.transcript import read_reference
+    from pipeline.inputs.audio import load_pcm
+    from pipeline.inputs.transcript import read_reference
+    from pipeline.whisper.models import load_model
 
     load_model("base")
     samples = load_pcm(folder / "episode.mp3")  # as align_episode holds it
@@ -53,7 +53,7 @@ def run_plain(folder: Path, start: float, end: float) -> dict:
     """Plain transcription of one section of the episode (decoded alone by ffmpeg)."""
     import numpy as np
 
-    from pipeline.models import load_model
+    from pipeline.whisper.models import load_model
     from samples.make_episodes import RATE, ffmpeg
 
     model = load_model("base")

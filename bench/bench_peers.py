@@ -40,7 +40,7 @@ AENEAS_LANGUAGES = {"sv": "swe", "fi": "fin"}
 
 
 def reference_sentences(folder: Path) -> list[str]:
-    from pipeline.transcript import read_reference
+    from pipeline.inputs.transcript import read_reference
 
     return [s.text for s in read_reference(folder / "transcript.txt").sentences]
 

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import itertools
 
-from pipeline import speakers
+from pipeline.signal import speakers
 
 SR = 16000
 REAL = Path("/work/shared/realspeech")

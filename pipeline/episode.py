@@ -14,26 +14,20 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.align import (
+from pipeline.align.coverage import coverage
+from pipeline.align.crosslingual import clock
+from pipeline.align.forced import WindowedAligner
+from pipeline.align.refine import (
     UNHEARD_PROBABILITY,
     UNHEARD_WARNING,
     UNTIMED_WARNING,
     align_same_language,
     reference_words,
 )
-from pipeline.align import _ranges as sentence_ranges
-from pipeline.audio import SAMPLE_RATE, as_float, float_blocks, load_pcm
-from pipeline.coverage import coverage
-from pipeline.crosslingual import clock
-from pipeline.cues import cues_from_alignment
+from pipeline.align.refine import _ranges as sentence_ranges
 from pipeline.errors import PodalignError
-from pipeline.forced import WindowedAligner
-from pipeline.languages import (
-    LanguageGuess,
-    confidence_ceiling,
-    language_warnings,
-    untested_languages,
-)
+from pipeline.inputs.audio import SAMPLE_RATE, as_float, float_blocks, load_pcm
+from pipeline.inputs.transcript import read_reference
 from pipeline.records import (
     AlignedSentence,
     AlignedWord,
@@ -43,7 +37,7 @@ from pipeline.records import (
     Reference,
     Transcription,
 )
-from pipeline.speakers import (
+from pipeline.signal.speakers import (
     FRAME_SECONDS,
     HOP_SECONDS,
     first_speech,
@@ -52,9 +46,15 @@ from pipeline.speakers import (
     regions_from_activity,
     speech_from_energy,
 )
-from pipeline.timeline import condensed_samples, speech_timeline
-from pipeline.transcript import read_reference
-from pipeline.writers import WRITERS, format_of_suffix, publish_files, render_subtitles
+from pipeline.signal.timeline import condensed_samples, speech_timeline
+from pipeline.subtitles.cues import cues_from_alignment
+from pipeline.subtitles.writers import WRITERS, format_of_suffix, publish_files, render_subtitles
+from pipeline.whisper.languages import (
+    LanguageGuess,
+    confidence_ceiling,
+    language_warnings,
+    untested_languages,
+)
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ class AlignOptions:
     keep_unheard: bool = False  # keep text the audio lacks in the subtitles, marked unsure
     preview: bool = False  # also publish <stem>.preview.html with the subtitles
     strict: bool = False  # fail (write nothing) when part of the episode is not well aligned
-    device: str = "auto"  # auto | cpu | cuda (pipeline.models.resolved_device)
+    device: str = "auto"  # auto | cpu | cuda (pipeline.whisper.models.resolved_device)
     compute_type: str | None = None  # None: int8 on a CPU, float16 on a GPU
 
 
@@ -148,8 +148,8 @@ def _publish(
     """Render every format (and, given the samples, the preview page), then write them as
     one set: an error or Ctrl-C leaves the earlier set whole (pipeline.files.publish_together).
     """
-    from pipeline.preview import confidences_from_cues, page_for_outputs
-    from pipeline.speakers import speech_regions, uncovered_speech
+    from pipeline.signal.speakers import speech_regions, uncovered_speech
+    from pipeline.subtitles.preview import confidences_from_cues, page_for_outputs
 
     texts = {fmt: render_subtitles(cues, fmt, title=audio.stem) for fmt in outputs}
     files = {outputs[fmt]: text for fmt, text in texts.items()}
@@ -199,7 +199,7 @@ def frame_levels_of(samples: np.ndarray) -> np.ndarray:
 
 def _check_writable(outputs: dict[str, Path], preview: bool) -> None:
     # Fail before minutes of model work, not after.
-    from pipeline.preview import preview_path
+    from pipeline.subtitles.preview import preview_path
 
     paths = [*outputs.values(), *([preview_path(outputs["vtt"])] if preview else [])]
     for path in paths:
@@ -216,7 +216,7 @@ def alignment_for(
     """Pick the aligner from the languages of the audio and the text, and run it. samples
     are int16 (`load_pcm`) or float; the same-language aligner reads them a window at a
     time and never holds a float copy of the episode."""
-    from pipeline.models import load_model
+    from pipeline.whisper.models import load_model
 
     model = load_model(options.model, device=options.device, compute_type=options.compute_type)
     levels = frame_levels_of(samples)
@@ -274,7 +274,7 @@ def alignment_for(
 
 def with_language_doubts(alignment: Alignment, guess: LanguageGuess | None) -> Alignment:
     """The alignment with warnings about a guessed or untested language, and every
-    confidence capped by how well the language was known (pipeline.languages)."""
+    confidence capped by how well the language was known (pipeline.whisper.languages)."""
     untested = untested_languages(alignment.audio_language, alignment.text_language)
     doubts = language_warnings(guess, untested)
     ceiling = confidence_ceiling(guess, untested)
@@ -313,7 +313,7 @@ def _heard(probe: WindowedAligner | None, text_lang: str | None) -> bool:
 
 
 def _detected(model, samples: np.ndarray) -> LanguageGuess:
-    from pipeline.transcribe import detect_language
+    from pipeline.whisper.transcribe import detect_language
 
     guess = detect_language(model, samples)
     log.info("audio language detected: %s (p=%.2f)", guess.language, guess.probability)
@@ -321,7 +321,7 @@ def _detected(model, samples: np.ndarray) -> LanguageGuess:
 
 
 def _asr(samples: np.ndarray, model, language: str, options: AlignOptions) -> Transcription:
-    from pipeline.transcribe import transcribe
+    from pipeline.whisper.transcribe import transcribe
 
     return transcribe(
         samples, model, language, model_name=options.model, vad=options.vad,
@@ -330,8 +330,8 @@ def _asr(samples: np.ndarray, model, language: str, options: AlignOptions) -> Tr
 
 
 def _cross_lingual(samples, reference, model, audio_lang, speech, options) -> Alignment:
-    from pipeline.crosslingual import align_cross_lingual
-    from pipeline.speakers import turn_boundary_candidates
+    from pipeline.align.crosslingual import align_cross_lingual
+    from pipeline.signal.speakers import turn_boundary_candidates
 
     asr = _asr(samples, model, audio_lang, options)
     candidates = turn_boundary_candidates(samples, SAMPLE_RATE)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# --- reference transcript (pipeline.transcript) -------------------------------
+# --- reference transcript (pipeline.inputs.transcript) -------------------------------
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class RefSentence:
     text: str
 
 
-# --- speech recognition (pipeline.transcribe) ---------------------------------
+# --- speech recognition (pipeline.whisper.transcribe) ---------------------------------
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ class Transcription:
         return tuple(w for s in self.segments for w in s.words)
 
 
-# --- alignment (pipeline.align) ------------------------------------------------
+# --- alignment (pipeline.align.refine) ------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -145,10 +145,10 @@ class Alignment:
     audio_language: str | None = None
     text_language: str | None = None
     warnings: tuple[str, ...] = field(default=())
-    coverage: Coverage | None = None  # with a reference transcript (pipeline.coverage)
+    coverage: Coverage | None = None  # with a reference transcript (pipeline.align.coverage)
 
 
-# --- subtitles (pipeline.cues, pipeline.writers) ---------------------------------
+# --- subtitles (pipeline.subtitles.cues, pipeline.subtitles.writers) ---
 
 
 @dataclass(frozen=True)

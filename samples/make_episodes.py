@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.files import write_atomic
-from pipeline.transcript import read_reference, split_sentences
+from pipeline.inputs.transcript import read_reference, split_sentences
 
 RATE = 16_000  # Hz; Whisper resamples to 16 kHz anyway
 FRAME = RATE // 100  # 10 ms energy frames

@@ -1,6 +1,6 @@
 """Render a transcript's turns in every speaker-label form and file form podalign reads.
 
-The fixtures for pipeline.transcript: each rendering must read back as the turns it was
+The fixtures for pipeline.inputs.transcript: each rendering must read back as the turns it was
 made from. `python -m samples.render_transcripts [TRANSCRIPT] --out DIR` renders the seed
 transcript (default samples/seed-sv.txt) into DIR, plus files podalign cannot read
 (an encrypted PDF, a scanned one, a .docx that is no document, JSON that is no transcript).
@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.writers import vtt_timestamp
+from pipeline.subtitles.writers import vtt_timestamp
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "samples" / "seed-sv.txt"
@@ -362,7 +362,7 @@ def render_unreadable(turns: Turns, out: Path) -> dict[str, Path]:
 
 def seed_turns(path: Path = SEED) -> list[tuple[str, tuple[str, ...]]]:
     """The turns of a clean transcript, as podalign reads it."""
-    from pipeline.transcript import read_reference
+    from pipeline.inputs.transcript import read_reference
 
     return [(t.speaker or "Talare", t.sentences) for t in read_reference(path).turns]
 

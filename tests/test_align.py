@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.align import align_same_language, reference_words
+from pipeline.align.refine import align_same_language, reference_words
 from pipeline.records import Reference, Turn, Word
 
 

@@ -19,11 +19,11 @@ import pytest
 from loopback import FeedItem, LoopbackServer, Route, rss_feed
 from spoken import SpokenEpisode
 
-from pipeline.batch import EXIT_ERROR, EXIT_OK
-from pipeline.feed import read_feed
-from pipeline.feedrun import BatchOptions, BatchSummary, run_batch
-from pipeline.fetch import FetchOptions
-from pipeline.reports import PODCAST_NS
+from pipeline.batch.feed import read_feed
+from pipeline.batch.feedrun import BatchOptions, BatchSummary, run_batch
+from pipeline.batch.reports import PODCAST_NS
+from pipeline.cli.batch import EXIT_ERROR, EXIT_OK
+from pipeline.inputs.fetch import FetchOptions
 
 REPO = Path(__file__).resolve().parent.parent
 FAST_FETCH = FetchOptions(backoff_seconds=0.05, retries=1)
@@ -41,8 +41,8 @@ def _outcomes(summary: BatchSummary) -> dict[str, tuple[str, str]]:
 
 
 def _cli(argv: list[str]) -> int:
-    """The real command line, in this process (pipeline.cli.main)."""
-    from pipeline.cli import main
+    """The real command line, in this process (pipeline.cli.commands.main)."""
+    from pipeline.cli.commands import main
 
     return main(argv)
 

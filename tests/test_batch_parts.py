@@ -10,12 +10,17 @@ from pathlib import Path
 import pytest
 from loopback import LoopbackServer, Route
 
+from pipeline.batch.feed import FeedEntry, TranscriptLink, read_feed
+from pipeline.batch.matching import TranscriptFolder, best_link, download_linked
+from pipeline.batch.reports import (
+    EpisodeOutcome,
+    PublishedEpisode,
+    summary_table,
+    write_feed_snippet,
+)
+from pipeline.batch.state import BatchLock, DownloadArchive, StateStore
 from pipeline.errors import PodalignError
-from pipeline.feed import FeedEntry, TranscriptLink, read_feed
-from pipeline.matching import TranscriptFolder, best_link, download_linked
 from pipeline.names import safe_stem, slugify
-from pipeline.reports import EpisodeOutcome, PublishedEpisode, summary_table, write_feed_snippet
-from pipeline.state import BatchLock, DownloadArchive, StateStore
 
 
 @pytest.mark.parametrize(
@@ -74,7 +79,7 @@ def test_damaged_state_file_is_a_clear_error(tmp_path: Path) -> None:
 def test_second_lock_on_a_folder_is_refused(tmp_path: Path) -> None:
     with BatchLock(tmp_path):
         holder = (
-            "import sys; from pathlib import Path; from pipeline.state import BatchLock\n"
+            "import sys; from pathlib import Path; from pipeline.batch.state import BatchLock\n"
             "try:\n    BatchLock(Path(sys.argv[1])).__enter__()\n"
             "except Exception as e:\n    print(e); sys.exit(1)\n"
         )

@@ -6,10 +6,10 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.bridge import bridge_matrix, finnish_to_swedish, translations
-from pipeline.crosslingual import _with_skips, dp_spans
+from pipeline.align.bridge import bridge_matrix, finnish_to_swedish, translations
+from pipeline.align.crosslingual import _with_skips, dp_spans
 from pipeline.records import Word
-from pipeline.speech_units import Units
+from pipeline.signal.speech_units import Units
 
 
 def test_dictionaries_are_installed_and_read() -> None:

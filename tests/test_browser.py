@@ -22,9 +22,9 @@ import pytest
 import srt
 from episode_pages import SAMPLE_DIR, UNSURE_SENTENCE, sample_cues, write_episode
 
-from pipeline.preview import find_inputs, write_preview
 from pipeline.records import Cue
-from pipeline.writers import TRANSCRIPT_JSON_SCHEMA
+from pipeline.subtitles.preview import find_inputs, write_preview
+from pipeline.subtitles.writers import TRANSCRIPT_JSON_SCHEMA
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

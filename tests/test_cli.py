@@ -156,7 +156,7 @@ def test_an_unknown_hub_model_gives_one_clear_line(tmp_path: Path) -> None:
 
 
 def test_a_local_model_folder_loads(tmp_path: Path) -> None:
-    from pipeline.models import embedded_model_path
+    from pipeline.whisper.models import embedded_model_path
 
     local = tmp_path / "my-model"
     shutil.copytree(embedded_model_path(), local)
@@ -263,7 +263,7 @@ def test_a_model_path_that_does_not_exist_is_no_such_folder(tmp_path: Path) -> N
 @pytest.mark.slow
 @pytest.mark.parametrize("keep", [False, True])
 def test_text_the_audio_lacks_is_reported_with_its_true_range(keep: bool, tmp_path: Path) -> None:
-    from pipeline.transcript import read_reference
+    from pipeline.inputs.transcript import read_reference
 
     heard = len(read_reference(SAMPLE / "transcript.txt").sentences)  # the seed's opening
     total = len(read_reference(SEED).sentences)
@@ -362,7 +362,7 @@ def test_the_formats_of_one_run_are_published_together(
 
 
 def test_every_option_of_every_subcommand_states_its_default() -> None:
-    from pipeline.cli import build_parser
+    from pipeline.cli.commands import build_parser
 
     parser = build_parser()
     (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
@@ -408,7 +408,7 @@ def test_a_command_line_error_is_one_line() -> None:
 def test_preview_of_a_batch_folder_writes_an_index_of_its_episodes(tmp_path: Path) -> None:
     from episode_pages import sample_cues
 
-    from pipeline.writers import write_subtitles
+    from pipeline.subtitles.writers import write_subtitles
 
     folder = tmp_path / "out"
     folder.mkdir()

@@ -10,17 +10,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.align import (
+from pipeline.align.refine import (
     UNSURE_CONFIDENCE,
     align_same_language,
     rate_checked,
     reference_words,
     unstretched,
 )
-from pipeline.audio import SAMPLE_RATE, load_audio
-from pipeline.preview import PreviewInputs, write_preview
+from pipeline.inputs.audio import SAMPLE_RATE, load_audio
 from pipeline.records import AlignedSentence, AlignedWord, Reference, Turn, Word
-from pipeline.speakers import VAD_EARLY_SLACK, first_speech, uncovered_speech
+from pipeline.signal.speakers import VAD_EARLY_SLACK, first_speech, uncovered_speech
+from pipeline.subtitles.preview import PreviewInputs, write_preview
 
 SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "sample-sv"
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.transcript import read_reference
+from pipeline.inputs.transcript import read_reference
 from samples import conversation as conv
 from samples.make_episodes import RATE, decode, frame_db, highpassed
 

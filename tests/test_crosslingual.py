@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.crosslingual import align_cross_lingual, anchor_words, same_word, spread_words
+from pipeline.align.crosslingual import align_cross_lingual, anchor_words, same_word, spread_words
 from pipeline.records import Reference, Segment, Transcription, Turn, Word
-from pipeline.speakers import Candidate
+from pipeline.signal.speakers import Candidate
 
 WORDS = ["hej", "och", "kunddelaktighet", "Institutet", "för", "hälsa", "2024", "ja"]
 

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.cues import balanced_lines, cues_from_alignment
 from pipeline.errors import PodalignError
 from pipeline.records import AlignedSentence, AlignedWord, Alignment, Cue
+from pipeline.subtitles.cues import balanced_lines, cues_from_alignment
 
 
 def sentence(

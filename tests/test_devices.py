@@ -11,11 +11,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline import __version__
-from pipeline.cli import main
+from pipeline.batch.planning import settings_hash
+from pipeline.cli.commands import main
 from pipeline.episode import AlignOptions
-from pipeline.models import cuda_devices, load_model
 from pipeline.names import short_hash
-from pipeline.planning import settings_hash
+from pipeline.whisper.models import cuda_devices, load_model
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "samples" / "sample-sv"

@@ -1,4 +1,4 @@
-"""pipeline.feed: real feedparser and yt-dlp listings of feeds served on 127.0.0.1."""
+"""pipeline.batch.feed: real feedparser and yt-dlp listings of feeds served on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from loopback import FeedItem, LoopbackServer, Route, rss_feed
 
+from pipeline.batch.feed import TranscriptLink, parse_feed, read_feed
 from pipeline.errors import PodalignError
-from pipeline.feed import TranscriptLink, parse_feed, read_feed
 
 ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom" xmlns:podcast="https://podcastindex.org/namespace/1.0">

@@ -1,4 +1,4 @@
-"""pipeline.fetch: the real yt-dlp against a real HTTP server on 127.0.0.1."""
+"""pipeline.inputs.fetch: the real yt-dlp against a real HTTP server on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from loopback import LoopbackServer, Route
 from spoken import SpokenEpisode
 
 from pipeline.errors import PodalignError
-from pipeline.fetch import (
+from pipeline.inputs.fetch import (
     FetchOptions,
     InArchive,
     fetch_audio,

@@ -1,4 +1,4 @@
-"""Window-by-window forced alignment (`pipeline.forced`) with the real model on the bundled
+"""Window-by-window forced alignment (`pipeline.align.forced`) with the real model on the bundled
 64-second sample: several windows, so the hand-over between windows is exercised."""
 
 from __future__ import annotations
@@ -10,16 +10,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.align import reference_words
-from pipeline.audio import SAMPLE_RATE as SR
-from pipeline.audio import load_audio
+from pipeline.align.forced import WindowedAligner
+from pipeline.align.refine import reference_words
 from pipeline.episode import AlignOptions, alignment_for
-from pipeline.forced import WindowedAligner
-from pipeline.models import load_model
+from pipeline.inputs.audio import SAMPLE_RATE as SR
+from pipeline.inputs.audio import load_audio
+from pipeline.inputs.transcript import read_reference
 from pipeline.records import Word
-from pipeline.speakers import speech_regions
-from pipeline.timeline import speech_timeline
-from pipeline.transcript import read_reference
+from pipeline.signal.speakers import speech_regions
+from pipeline.signal.timeline import speech_timeline
+from pipeline.whisper.models import load_model
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "sample-sv"
 
@@ -63,7 +63,7 @@ def test_every_word_is_timed_inside_the_audio_and_never_goes_back(sample, defaul
 def test_sentence_onsets_land_near_the_truth_across_window_hand_overs(sample, default_timings):
     _, indexes, _, truth = sample
     # The first sentence follows a music intro that its first word is stretched over;
-    # `pipeline.align` trims and snaps that edge. Every later sentence starts where said.
+    # `pipeline.align.refine` trims and snaps that edge. Every later sentence starts where said.
     errors = [abs(default_timings[indexes.index(s["index"])].start - s["start"]) for s in truth[1:]]
     assert np.median(errors) < 0.15, errors
     assert max(errors) < 0.4, errors

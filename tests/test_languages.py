@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.errors import PodalignError
-from pipeline.languages import (
+from pipeline.whisper.languages import (
     LANGUAGE_NAMES,
     WHISPER_CODES,
     confidence_ceiling,

@@ -1,5 +1,5 @@
 """The local engine keeps the Ray engine's promise: an episode whose worker process dies is
-aligned again by a new one (pipeline.runner.Engine, shared by both engines)."""
+aligned again by a new one (pipeline.batch.runner.Engine, shared by both engines)."""
 
 from __future__ import annotations
 

@@ -20,20 +20,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline import forced
-from pipeline.audio import load_pcm
-from pipeline.cli import main
-from pipeline.coverage import (
+from pipeline.align import forced
+from pipeline.align.coverage import (
     CRAMMED_CPS,
     UNSUBTITLED_SECONDS,
     coverage,
     crammed_runs,
     unsubtitled_stretches,
 )
+from pipeline.align.forced import expected_candidates, heard_count, located
+from pipeline.cli.commands import main
 from pipeline.episode import AlignOptions, alignment_for
-from pipeline.forced import expected_candidates, heard_count, located
+from pipeline.inputs.audio import load_pcm
+from pipeline.inputs.transcript import read_reference
 from pipeline.records import AlignedSentence, AlignedWord
-from pipeline.transcript import read_reference
 from samples.long_episode import PRESETS, Scale, build_long, recoveries, section_scores
 
 # --- the runaway guard, without audio ------------------------------------------------------

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.transcript import read_reference
+from pipeline.inputs.transcript import read_reference
 from samples.make_episodes import (
     RATE,
     as_one_sentence,

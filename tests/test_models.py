@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.errors import PodalignError
 from pipeline.files import file_sha256
-from pipeline.models import EMBEDDED_SHA256, copy_verified, embedded_model_path
+from pipeline.whisper.models import EMBEDDED_SHA256, copy_verified, embedded_model_path
 
 
 def test_a_side_file_with_other_content_is_refused_and_nothing_is_replaced(

@@ -1,16 +1,16 @@
-"""pipeline.planning: what a rerun redoes. Real state files in tmp, no model."""
+"""pipeline.batch.planning: what a rerun redoes. Real state files in tmp, no model."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from pipeline import __version__
+from pipeline.batch.feed import FeedEntry
+from pipeline.batch.matching import TranscriptFolder
+from pipeline.batch.planning import Work, plan_entry, settings_hash
+from pipeline.batch.reports import EpisodeOutcome
+from pipeline.batch.state import StateStore
 from pipeline.episode import AlignOptions
-from pipeline.feed import FeedEntry
-from pipeline.matching import TranscriptFolder
-from pipeline.planning import Work, plan_entry, settings_hash
-from pipeline.reports import EpisodeOutcome
-from pipeline.state import StateStore
 
 ENTRY = FeedEntry("guid-1", "Hälsa", "http://127.0.0.1/halsa.mp3", guid="guid-1")
 

@@ -17,15 +17,15 @@ import pytest
 from episode_pages import write_episode
 
 from pipeline.errors import PodalignError
-from pipeline.preview import (
+from pipeline.records import AlignedWord, Cue
+from pipeline.subtitles.preview import (
     PreviewInputs,
     add_commands,
     cue_confidences_from_json,
     find_inputs,
     write_preview,
 )
-from pipeline.records import AlignedWord, Cue
-from pipeline.writers import write_subtitles
+from pipeline.subtitles.writers import write_subtitles
 
 CUES = [
     Cue(0, 1500, ("Hej och välkommen.",), "Lehtinen", 0.9),

@@ -23,10 +23,10 @@ from loopback import FeedItem, LoopbackServer, Route, rss_feed
 from spoken import SpokenEpisode
 from test_batch import REPO, _statuses
 
-from pipeline.batch import EXIT_ERROR, EXIT_OK, EXIT_SOME_FAILED
-from pipeline.cli import build_parser, main
-from pipeline.runner import ALIGN_ATTEMPTS
-from pipeline.state import BatchLock, StateStore
+from pipeline.batch.runner import ALIGN_ATTEMPTS
+from pipeline.batch.state import BatchLock, StateStore
+from pipeline.cli.batch import EXIT_ERROR, EXIT_OK, EXIT_SOME_FAILED
+from pipeline.cli.commands import build_parser, main
 
 RAY_CPUS = 2
 # Enough for the short test episodes; Ray's default is 30 % of the machine's memory.
@@ -371,9 +371,9 @@ def test_driver_killed_then_rerun_loses_and_redoes_nothing(
 LOCAL_ENGINE_IMPORTS = """
 import sys
 from pathlib import Path
-from pipeline.cli import build_parser
+from pipeline.cli.commands import build_parser
 from pipeline.episode import AlignOptions
-from pipeline.feedrun import BatchOptions, _backend_factory
+from pipeline.batch.feedrun import BatchOptions, _backend_factory
 build_parser()
 _backend_factory(BatchOptions("feed.xml", Path("out"), AlignOptions()))
 print("ray" in sys.modules)

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline import speakers
-from pipeline.speakers import Candidate
+from pipeline.signal import speakers
+from pipeline.signal.speakers import Candidate
 
 SR = 16000
 REAL = Path("/work/shared/realspeech")

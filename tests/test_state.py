@@ -1,4 +1,5 @@
-"""pipeline.state's schema version: new files get it, old ones are stamped, newer ones refused."""
+"""pipeline.batch.state's schema version: new files get it, old ones are stamped, newer
+ones refused."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.batch.state import SCHEMA_VERSION, StateStore, state_dir
 from pipeline.errors import PodalignError
-from pipeline.state import SCHEMA_VERSION, StateStore, state_dir
 
 
 def _user_version(out_dir: Path) -> int:

@@ -1,4 +1,5 @@
-"""The speech-only timeline (`pipeline.timeline`): pure, so checked for any speech regions."""
+"""The speech-only timeline (`pipeline.signal.timeline`): pure, so checked for any
+speech regions."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.records import Word
-from pipeline.timeline import PAD_SECONDS, condensed_samples, speech_timeline
+from pipeline.signal.timeline import PAD_SECONDS, condensed_samples, speech_timeline
 
 RATE = 100  # samples per second: small arrays, same arithmetic as 16 kHz
 
@@ -63,7 +64,7 @@ def test_samples_and_words_follow_the_cuts() -> None:
     assert starting == Word("start", 5.7, 5.9, 0.5)
     ending = timeline.episode_word(Word("slut", 1.2, 1.6, 0.5))  # ends on it
     assert (ending.start, ending.end) == (1.9, 2.3)
-    # A word placed across the cut spans the silence cut out; pipeline.align trims it.
+    # A word placed across the cut spans the silence cut out; pipeline.align.refine trims it.
     assert timeline.episode_word(Word("a", 1.45, 1.65, 0.5)) == Word("a", 2.15, 5.75, 0.5)
     assert timeline.episode_word(None) is None
 

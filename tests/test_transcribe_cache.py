@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from spoken import SpokenEpisode
 
-from pipeline.audio import load_audio
-from pipeline.models import EMBEDDED, load_model, model_identity
-from pipeline.transcribe import transcribe
+from pipeline.inputs.audio import load_audio
+from pipeline.whisper.models import EMBEDDED, load_model, model_identity
+from pipeline.whisper.transcribe import transcribe
 
 
 def _local_model(folder: Path, weights: bytes) -> Path:
@@ -48,7 +48,7 @@ def test_a_damaged_cache_entry_warns_is_transcribed_again_and_rewritten(
     for damage in (b'{"language": "sv", "segm', b"\xff\xfe not UTF-8", b"[1, 2]"):
         entry.write_bytes(damage)
         caplog.clear()
-        with caplog.at_level(logging.WARNING, logger="pipeline.transcribe"):
+        with caplog.at_level(logging.WARNING, logger="pipeline.whisper.transcribe"):
             again = transcribe(samples, model, "sv", cache_dir=tmp_path)
         # Transcribed afresh, not read: Whisper's temperature fallback samples, so the words
         # of a hard clip may differ from the first run's; the audio's length may not.

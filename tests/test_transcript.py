@@ -12,11 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from loopback import LoopbackServer, Route
 
+from pipeline.batch.feed import TranscriptLink
+from pipeline.batch.matching import best_link, download_linked
 from pipeline.errors import PodalignError
-from pipeline.feed import TranscriptLink
-from pipeline.matching import best_link, download_linked
-from pipeline.records import Reference
-from pipeline.transcript import (
+from pipeline.inputs.transcript import (
     fuller_names,
     guess_text_language,
     parse_reference,
@@ -24,7 +23,8 @@ from pipeline.transcript import (
     read_transcript,
     split_sentences,
 )
-from pipeline.transcript_forms import FORMS, TRANSCRIPT_SUFFIXES, form_for_type
+from pipeline.inputs.transcript_forms import FORMS, TRANSCRIPT_SUFFIXES, form_for_type
+from pipeline.records import Reference
 from samples import render_transcripts as render
 
 SEEDS = Path("/work/shared/seeds")
@@ -476,7 +476,7 @@ def test_pdf_page_headers_and_numbers_are_counted_as_dropped(
 def test_reading_is_logged_with_form_speakers_and_dropped_lines(
     rendered: dict[str, tuple[Path, str]], caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="pipeline.transcript"):
+    with caplog.at_level(logging.INFO, logger="pipeline.inputs.transcript"):
         reference = read_reference(rendered["title.docx"][0])
     (message,) = [r.getMessage() for r in caplog.records]
     assert "read as Word document" in message
@@ -543,7 +543,7 @@ def test_labels_that_cannot_be_read_are_warned_about_with_an_example(
 ) -> None:
     path = tmp_path / "odd.txt"
     path.write_text(text, encoding="utf-8")
-    with caplog.at_level(logging.WARNING, logger="pipeline.transcript"):
+    with caplog.at_level(logging.WARNING, logger="pipeline.inputs.transcript"):
         reading = read_transcript(path)
     assert reading.unread_label == text.splitlines()[0]
     (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
@@ -558,7 +558,7 @@ def test_labels_that_cannot_be_read_are_warned_about_with_an_example(
     ],
 )
 def test_colons_inside_text_give_no_label_warning(text: str) -> None:
-    from pipeline.transcript_labels import text_pieces
+    from pipeline.inputs.transcript_labels import text_pieces
 
     assert text_pieces(text).unread_label is None
 

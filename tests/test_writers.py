@@ -13,10 +13,10 @@ import webvtt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.cues import cues_from_alignment
 from pipeline.errors import PodalignError
 from pipeline.records import AlignedSentence, AlignedWord, Alignment, Cue
-from pipeline.writers import (
+from pipeline.subtitles.cues import cues_from_alignment
+from pipeline.subtitles.writers import (
     TRANSCRIPT_JSON_SCHEMA,
     WRITERS,
     format_for_path,

@@ -1,7 +1,7 @@
 """List a podcast's episodes: an RSS/Atom feed (feedparser) or a SoundCloud set (yt-dlp).
 
 Only the list is read here; no episode audio is downloaded. A feed is untrusted input:
-its URLs are checked where they are used (pipeline.fetch.require_http_url), its titles
+its URLs are checked where they are used (pipeline.inputs.fetch.require_http_url), its titles
 become file names only through pipeline.names.
 """
 
@@ -21,7 +21,7 @@ import yt_dlp
 from defusedxml import DefusedXmlException
 
 from pipeline.errors import PodalignError
-from pipeline.fetch import _CollectingLogger, is_url, read_url, require_http_url
+from pipeline.inputs.fetch import _CollectingLogger, is_url, read_url, require_http_url
 
 log = logging.getLogger(__name__)
 

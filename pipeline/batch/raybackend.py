@@ -2,7 +2,7 @@
 
 The driver (the `podalign batch` process) keeps everything that decides and records:
 planning, the state store, the lock, the archive, writing subtitles into --out and the
-feed snippet; pipeline.runner.Engine runs the same loop as for the local engine. What it
+feed snippet; pipeline.batch.runner.Engine runs the same loop as for the local engine. What it
 hands to Ray is the heavy part:
 
 - downloads are tasks on Downloader actors, one a node, each running them on threads as
@@ -37,15 +37,15 @@ from typing import TYPE_CHECKING, Any
 import ray
 from ray.exceptions import RayError
 
-from pipeline.episode_steps import Fetched, FetchFailure, fetch_outcome
+from pipeline.batch.episode_steps import Fetched, FetchFailure, fetch_outcome
+from pipeline.batch.planning import Work
+from pipeline.batch.runner import Backend, BackendSpec, WorkerDied
+from pipeline.batch.state import state_dir
+from pipeline.batch.workers import AlignDone, AlignJob, align_job, prepare_worker
 from pipeline.errors import PodalignError
-from pipeline.fetch import FetchOptions
 from pipeline.files import write_atomic
-from pipeline.models import resolved_device
-from pipeline.planning import Work
-from pipeline.runner import Backend, BackendSpec, WorkerDied
-from pipeline.state import state_dir
-from pipeline.workers import AlignDone, AlignJob, align_job, prepare_worker
+from pipeline.inputs.fetch import FetchOptions
+from pipeline.whisper.models import resolved_device
 
 if TYPE_CHECKING:
     from pipeline.episode import AlignOptions

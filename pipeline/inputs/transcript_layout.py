@@ -1,5 +1,5 @@
 """Layout that is not text, in the forms that have it: a PDF's running headers, footers
-and page numbers, and an HTML page's markup (pipeline.transcript_forms reads the rest)."""
+and page numbers, and an HTML page's markup (pipeline.inputs.transcript_forms reads the rest)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 from collections import Counter
 from html.parser import HTMLParser
 
-from pipeline.transcript_labels import clean_line, is_speaker_label
+from pipeline.inputs.transcript_labels import clean_line, is_speaker_label
 
 # A PDF's running header or footer repeats at the top or bottom of this share of its pages.
 _FURNITURE_SHARE = 0.5

@@ -55,7 +55,7 @@ def prepare_worker(options: AlignOptions, log_level: int) -> None:
     sys.stderr = _NotATerminal(sys.stderr)
     quiet = log_level if log_level <= logging.DEBUG else max(log_level, logging.WARNING)
     logging.basicConfig(level=quiet, stream=sys.stderr, format="podalign: %(message)s")
-    from pipeline.models import load_model
+    from pipeline.whisper.models import load_model
 
     started = time.monotonic()
     # Cached per process: every episode of this worker reuses it.

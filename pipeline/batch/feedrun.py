@@ -1,5 +1,5 @@
 """What `podalign batch` and `podalign run` do: run_batch (a whole feed, resumable) and
-run_one (one episode from a URL or a local path). The command line is pipeline.batch."""
+run_one (one episode from a URL or a local path). The command line is pipeline.cli.batch."""
 
 from __future__ import annotations
 
@@ -13,16 +13,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.episode_steps import Fetched, build_report
-from pipeline.errors import PodalignError
-from pipeline.feed import FeedEntry, read_feed
-from pipeline.fetch import FetchedAudio, FetchOptions, fetch_audio, file_sha256
-from pipeline.files import write_atomic
-from pipeline.matching import TranscriptFolder, TranscriptMatch
-from pipeline.models import resolved_device
-from pipeline.names import safe_stem
-from pipeline.planning import Work, plan_entry, settings_hash
-from pipeline.reports import (
+from pipeline.batch.episode_steps import Fetched, build_report
+from pipeline.batch.feed import FeedEntry, read_feed
+from pipeline.batch.matching import TranscriptFolder, TranscriptMatch
+from pipeline.batch.planning import Work, plan_entry, settings_hash
+from pipeline.batch.reports import (
     EpisodeOutcome,
     PublishedEpisode,
     summary_json,
@@ -30,8 +25,13 @@ from pipeline.reports import (
     write_item_snippet,
     write_report,
 )
-from pipeline.runner import ENGINES, Backend, BackendSpec, Engine, LocalBackend, Timings
-from pipeline.state import BatchLock, DownloadArchive, StateStore, state_dir
+from pipeline.batch.runner import ENGINES, Backend, BackendSpec, Engine, LocalBackend, Timings
+from pipeline.batch.state import BatchLock, DownloadArchive, StateStore, state_dir
+from pipeline.errors import PodalignError
+from pipeline.files import write_atomic
+from pipeline.inputs.fetch import FetchedAudio, FetchOptions, fetch_audio, file_sha256
+from pipeline.names import safe_stem
+from pipeline.whisper.models import resolved_device
 
 if TYPE_CHECKING:
     from pipeline.episode import AlignOptions, EpisodeResult
@@ -134,7 +134,7 @@ def _backend_factory(options: BatchOptions) -> Callable[[BackendSpec], Backend]:
     if options.engine != "ray":
         raise PodalignError(f"unknown engine {options.engine!r}: choose from {', '.join(ENGINES)}")
     try:
-        from pipeline.raybackend import ray_backend
+        from pipeline.batch.raybackend import ray_backend
     except ModuleNotFoundError as err:
         if err.name != "ray":
             raise

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pipeline
+from pipeline.batch.matching import download_linked
+from pipeline.batch.planning import Work
+from pipeline.batch.reports import PublishedEpisode
 from pipeline.errors import PodalignError
-from pipeline.fetch import FetchedAudio, FetchOptions, InArchive, fetch_audio, file_sha256
-from pipeline.matching import download_linked
-from pipeline.planning import Work
-from pipeline.reports import PublishedEpisode
+from pipeline.inputs.fetch import FetchedAudio, FetchOptions, InArchive, fetch_audio, file_sha256
 
 if TYPE_CHECKING:
     from pipeline.episode import EpisodeResult
@@ -75,7 +75,7 @@ def transcript_language(path: Path | None) -> str | None:
     """Return the language the reference transcript is written in, if it can be told."""
     if path is None:
         return None
-    from pipeline.transcript import read_reference
+    from pipeline.inputs.transcript import read_reference
 
     try:
         return read_reference(path).language
@@ -124,7 +124,7 @@ def build_report(fetched: Fetched, result: EpisodeResult, align_seconds: float) 
 
 
 def _well_aligned(result: EpisodeResult) -> dict[str, float] | None:
-    """Shares of the speech and of the text that are well aligned (pipeline.coverage)."""
+    """Shares of the speech and of the text that are well aligned (pipeline.align.coverage)."""
     if result.coverage is None:
         return None
     return {

@@ -17,7 +17,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from pipeline.audio import as_float
+from pipeline.inputs.audio import as_float
 
 FRAME_SECONDS = 0.025
 HOP_SECONDS = 0.010

@@ -1,7 +1,7 @@
 """Same-language alignment: reference sentences timed from per-word acoustic timings.
 
-Pure functions over records: the word timings come from `pipeline.forced` (or any other
-source), speech regions from `pipeline.speakers.speech_regions`. Testable without audio.
+Pure functions over records: the word timings come from `pipeline.align.forced` (or any other
+source), speech regions from `pipeline.signal.speakers.speech_regions`. Testable without audio.
 """
 
 from __future__ import annotations

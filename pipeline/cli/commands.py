@@ -1,7 +1,7 @@
 """Command line: `podalign align|transcript|models|run|batch|preview`. Logs to stderr, data
 to files (and `transcript` to stdout).
 
-One grammar for every subcommand: the shared options come from pipeline.options (one
+One grammar for every subcommand: the shared options come from pipeline.cli.options (one
 row each), -q/-v go before or after the subcommand, every help states the defaults and
 ends with the exit statuses.
 """
@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline import __version__
+from pipeline.cli.options import EXIT_STATUS, CommandLineParser, add_command, add_options
 from pipeline.errors import PodalignError
-from pipeline.options import EXIT_STATUS, CommandLineParser, add_command, add_options
-from pipeline.writers import WRITERS, format_of_suffix
+from pipeline.subtitles.writers import WRITERS, format_of_suffix
 
 if TYPE_CHECKING:
     from pipeline.episode import AlignOptions
@@ -30,7 +30,7 @@ ALL_FORMATS = tuple(WRITERS)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from pipeline import batch, preview
+    from pipeline.cli import batch, preview
 
     parser = CommandLineParser(
         prog="podalign",
@@ -139,7 +139,7 @@ def _unique(formats: tuple[str, ...]) -> tuple[str, ...]:
 def align_options(args: argparse.Namespace, formats: tuple[str, ...]) -> AlignOptions:
     """The AlignOptions the shared options ask for; languages checked before any work."""
     from pipeline.episode import AlignOptions
-    from pipeline.languages import language_code
+    from pipeline.whisper.languages import language_code
 
     audio_lang = language_code(args.audio_lang, "--audio-lang") or language_code(
         args.lang, "--lang"
@@ -159,8 +159,8 @@ def align_options(args: argparse.Namespace, formats: tuple[str, ...]) -> AlignOp
     )
 
 
-def fetch_options(args: argparse.Namespace):  # -> FetchOptions; pipeline.fetch is heavy
-    from pipeline.fetch import FetchOptions
+def fetch_options(args: argparse.Namespace):  # -> FetchOptions; pipeline.inputs.fetch is heavy
+    from pipeline.inputs.fetch import FetchOptions
 
     return FetchOptions(
         max_bytes=args.max_size * 1_000_000, retries=args.retries, progress=sys.stderr.isatty()
@@ -169,14 +169,14 @@ def fetch_options(args: argparse.Namespace):  # -> FetchOptions; pipeline.fetch 
 
 def cmd_align(args: argparse.Namespace) -> int:
     from pipeline.episode import align_episode
-    from pipeline.fetch import is_url
+    from pipeline.inputs.fetch import is_url
 
     url = is_url(args.audio)
     default_folder = Path(".") if url else Path(args.audio).parent
     target = output_target(args.output, args.formats, default_folder, ("vtt",))
     options = align_options(args, target.formats)
     if url:
-        from pipeline.feedrun import run_one
+        from pipeline.batch.feedrun import run_one
 
         result = run_one(
             args.audio, args.transcript, target.folder, options, fetch_options(args),
@@ -211,8 +211,8 @@ def _add_transcript(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_transcript(args: argparse.Namespace) -> int:
-    from pipeline.transcript import read_transcript
-    from pipeline.writers import vtt_timestamp
+    from pipeline.inputs.transcript import read_transcript
+    from pipeline.subtitles.writers import vtt_timestamp
 
     for turn in read_transcript(args.file).reference.turns:
         hint = ""
@@ -226,7 +226,7 @@ def cmd_transcript(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from pipeline.models import HUB_NAMES, local_models
+    from pipeline.whisper.models import HUB_NAMES, local_models
 
     for name, where in local_models():
         print(f"{name}\t{where}")

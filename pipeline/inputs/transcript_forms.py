@@ -1,7 +1,7 @@
 """The file forms a reference transcript comes in, each declared once in FORMS: its file
 suffixes, the MIME types a feed's `<podcast:transcript type=...>` names it by, and its reader.
 
-Every reader gives pieces of text with their speakers (pipeline.transcript_labels); forms
+Every reader gives pieces of text with their speakers (pipeline.inputs.transcript_labels); forms
 with markup of their own (WebVTT voices, JSON speakers, HTML `<cite>`) give speakers from
 it, and the text-like forms (plain text, HTML, Word, PDF) go through the label reader.
 """
@@ -19,8 +19,8 @@ import srt
 import webvtt
 
 from pipeline.errors import PodalignError
-from pipeline.transcript_labels import Piece, TextReading, seconds_of, text_pieces
-from pipeline.transcript_layout import HtmlText, without_page_furniture
+from pipeline.inputs.transcript_labels import Piece, TextReading, seconds_of, text_pieces
+from pipeline.inputs.transcript_layout import HtmlText, without_page_furniture
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pipeline import __version__
+from pipeline.batch.feed import FeedEntry
+from pipeline.batch.matching import TranscriptFolder, TranscriptMatch
+from pipeline.batch.reports import EpisodeOutcome
+from pipeline.batch.state import EpisodeState, StateStore
 from pipeline.errors import PodalignError
-from pipeline.feed import FeedEntry
-from pipeline.fetch import file_sha256, require_http_url
-from pipeline.matching import TranscriptFolder, TranscriptMatch
+from pipeline.inputs.fetch import file_sha256, require_http_url
 from pipeline.names import safe_stem, short_hash
-from pipeline.reports import EpisodeOutcome
-from pipeline.state import EpisodeState, StateStore
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ is committed to the state store, on the driver, before the next begins, so a kil
 point loses at most the episodes in flight, which the next run redoes. Where the work runs
 is a Backend:
 LocalBackend (download threads feeding a process pool, each worker loading the model
-once) here, pipeline.raybackend.RayBackend (Ray tasks and actors) on a cluster.
+once) here, pipeline.batch.raybackend.RayBackend (Ray tasks and actors) on a cluster.
 """
 
 from __future__ import annotations
@@ -29,19 +29,19 @@ from typing import TYPE_CHECKING, Protocol
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from pipeline.episode_steps import (
+from pipeline.batch.episode_steps import (
     Fetched,
     FetchFailure,
     build_report,
     fetch_outcome,
     outcome_reason,
 )
-from pipeline.fetch import FetchOptions
+from pipeline.batch.planning import Work
+from pipeline.batch.reports import EpisodeOutcome, write_item_snippet, write_report
+from pipeline.batch.state import DownloadArchive, StateStore, state_dir
+from pipeline.batch.workers import AlignDone, AlignJob, align_job, init_worker
+from pipeline.inputs.fetch import FetchOptions
 from pipeline.names import printable
-from pipeline.planning import Work
-from pipeline.reports import EpisodeOutcome, write_item_snippet, write_report
-from pipeline.state import DownloadArchive, StateStore, state_dir
-from pipeline.workers import AlignDone, AlignJob, align_job, init_worker
 
 if TYPE_CHECKING:
     from pipeline.episode import AlignOptions
@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 # one death is often bad luck (a node lost, a neighbour's memory), three in a row is the
 # episode itself (audio that makes the decoder run out of memory).
 ALIGN_ATTEMPTS = 3
-ENGINES = ("local", "ray")  # LocalBackend here; RayBackend in pipeline.raybackend
+ENGINES = ("local", "ray")  # LocalBackend here; RayBackend in pipeline.batch.raybackend
 
 
 class WorkerDied(Exception):

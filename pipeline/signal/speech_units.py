@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.records import Transcription
-from pipeline.speakers import Candidate
+from pipeline.signal.speakers import Candidate
 
 SHORT_REGION = 0.6  # seconds: shorter regions without ASR words are not speech
 JINGLE_PAUSE = 1.0  # seconds of pause after a wordless intro (or before an outro)

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
-from pipeline.fetch import DEFAULT_MAX_BYTES
-from pipeline.models import DEVICES
-from pipeline.writers import WRITERS
+from pipeline.inputs.fetch import DEFAULT_MAX_BYTES
+from pipeline.subtitles.writers import WRITERS
+from pipeline.whisper.models import DEVICES
 
 ALIGNING = ("align", "run", "batch")  # the commands that align episodes
 FETCHING = ("align", "run", "batch")  # those that download (align and run: given a URL)

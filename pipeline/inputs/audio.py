@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.audiocheck import header_duration
 from pipeline.errors import PodalignError
+from pipeline.inputs.audiocheck import header_duration
 
 SAMPLE_RATE = 16000
 # Below this RMS (about -60 dBFS) a whole file is taken as silence: nothing to align.

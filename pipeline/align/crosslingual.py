@@ -4,7 +4,7 @@ The words cannot be matched, so the evidence is structural: sentences start afte
 a sentence's speaking time follows its length in characters (at a rate estimated per
 episode, then per speaker), the ASR ends sentences with punctuation or leaves gaps between
 words, the transcript's turn changes sit at pauses where the voice changes, and names and
-numbers survive translation. The speech is cut into units (pipeline.speech_units), and a
+numbers survive translation. The speech is cut into units (pipeline.signal.speech_units), and a
 monotonic dynamic programme gives every sentence a run of consecutive units. Passes: lengths
 and pauses only (rate per episode, then per speaker; the transcript's turns are checked
 against the voice changes here), then `best_turn_boundaries` picks the voice changes nearest
@@ -22,10 +22,10 @@ from functools import cache
 
 import numpy as np
 
-from pipeline.bridge import bridge_matrix
+from pipeline.align.bridge import bridge_matrix
 from pipeline.records import AlignedSentence, AlignedWord, Alignment, Reference, Transcription
-from pipeline.speakers import Candidate, best_turn_boundaries
-from pipeline.speech_units import Units, build_units, clean_regions
+from pipeline.signal.speakers import Candidate, best_turn_boundaries
+from pipeline.signal.speech_units import Units, build_units, clean_regions
 
 LENGTH_SIGMA = 0.35  # spread of log(speaking time / expected) between translated sentences
 PAUSE_WEIGHT = 4.0  # cost saved per second of pause (up to PAUSE_CAP) before a sentence start
@@ -132,7 +132,7 @@ def dp_spans(
     `rates` is chars per second of speech per sentence; `targets` the time each turn-start
     sentence should start at (NaN: no target); `anchors` the units that hold a sentence's
     names and numbers; `bridge` (sentences x units) the lexical support of each unit's
-    ASR words for each sentence (pipeline.bridge).
+    ASR words for each sentence (pipeline.align.bridge).
     """
     n, m = len(chars), len(units.start)
     cum = units.cum_speech

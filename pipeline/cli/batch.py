@@ -1,9 +1,9 @@
-"""The `run` and `batch` subcommands, registered on pipeline.cli's parser by add_commands.
+"""The `run` and `batch` subcommands, registered on pipeline.cli.commands's parser by add_commands.
 
     podalign run URL [--transcript T.txt] -o OUT
     podalign batch FEED --transcripts DIR --out DIR [--jobs N] [--engine local|ray]
 
-Exit statuses are pipeline.options.EXIT_STATUS: 0 all went well; 2 nothing could run (bad
+Exit statuses are pipeline.cli.options.EXIT_STATUS: 0 all went well; 2 nothing could run (bad
 feed, locked folder, bad input), as for every podalign command; 3 the batch ran but some
 episodes failed (the summary says which and why); 130 interrupted.
 """
@@ -16,10 +16,10 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from pipeline.batch.matching import HOW_TRANSCRIPTS_ARE_FOUND
+from pipeline.batch.runner import ENGINES
+from pipeline.cli.options import add_command, add_options, positive_int
 from pipeline.errors import PodalignError
-from pipeline.matching import HOW_TRANSCRIPTS_ARE_FOUND
-from pipeline.options import add_command, add_options, positive_int
-from pipeline.runner import ENGINES
 
 log = logging.getLogger(__name__)
 EXIT_OK, EXIT_ERROR, EXIT_SOME_FAILED, EXIT_INTERRUPTED = 0, 2, 3, 130  # options.EXIT_STATUS
@@ -34,8 +34,8 @@ The summary table goes to stdout, the per-episode log to stderr."""
 
 
 def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register `run` and `batch` on pipeline.cli's subparsers."""
-    from pipeline.cli import OUTPUT_HELP
+    """Register `run` and `batch` on pipeline.cli.commands's subparsers."""
+    from pipeline.cli.commands import OUTPUT_HELP
 
     run = add_command(
         subparsers, "run",
@@ -103,8 +103,8 @@ def _check_engine_arguments(args: argparse.Namespace) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from pipeline.cli import ALL_FORMATS, align_options, fetch_options, output_target
-    from pipeline.feedrun import run_one
+    from pipeline.batch.feedrun import run_one
+    from pipeline.cli.commands import ALL_FORMATS, align_options, fetch_options, output_target
 
     target = output_target(args.out, args.formats, Path("."), ALL_FORMATS)
     result = run_one(
@@ -122,9 +122,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from pipeline.cli import ALL_FORMATS, align_options, fetch_options, output_target
-    from pipeline.feedrun import BatchOptions, run_batch
-    from pipeline.reports import summary_table
+    from pipeline.batch.feedrun import BatchOptions, run_batch
+    from pipeline.batch.reports import summary_table
+    from pipeline.cli.commands import ALL_FORMATS, align_options, fetch_options, output_target
 
     _check_engine_arguments(args)
     target = output_target(args.out, args.formats, Path("."), ALL_FORMATS, folder_only=True)

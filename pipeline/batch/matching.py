@@ -1,7 +1,7 @@
 """Find each episode's reference transcript: a mapping file, its GUID, its title, or its feed.
 
 The order, as `podalign batch --help` and the README state it, is HOW_TRANSCRIPTS_ARE_FOUND;
-the forms a transcript may come in are pipeline.transcript_forms.FORMS (text, JSON, HTML,
+the forms a transcript may come in are pipeline.inputs.transcript_forms.FORMS (text, JSON, HTML,
 WebVTT, SRT, Word, PDF). No match means subtitles from the ASR alone, which the report and
 the summary say.
 """
@@ -14,12 +14,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.batch.feed import FeedEntry, TranscriptLink
 from pipeline.errors import PodalignError
-from pipeline.feed import FeedEntry, TranscriptLink
-from pipeline.fetch import read_url, require_http_url
 from pipeline.files import write_atomic
+from pipeline.inputs.fetch import read_url, require_http_url
+from pipeline.inputs.transcript_forms import FORMS, TRANSCRIPT_SUFFIXES, form_for_type
 from pipeline.names import slugify
-from pipeline.transcript_forms import FORMS, TRANSCRIPT_SUFFIXES, form_for_type
 
 # The mapping files are the folder's index, never an episode's transcript.
 _MAPPING_FILES = ("mapping.csv", "mapping.json")

@@ -14,7 +14,7 @@ from typing import Literal
 
 import numpy as np
 
-from pipeline.audio import as_float
+from pipeline.inputs.audio import as_float
 from pipeline.records import Word
 
 # Silence kept around speech: soft word edges below the speech threshold stay in, and a cut
@@ -45,7 +45,7 @@ class Timeline:
     def episode_word(self, word: Word | None) -> Word | None:
         """The word in episode time. A word placed across a cut spans the silence cut out:
         Whisper stretches a sentence's first word back over a pause or music before it
-        (and its last word into the pause after), and `pipeline.align` trims such edge words
+        (and its last word into the pause after), and `pipeline.align.refine` trims such edge words
         from the side they really sit on; clamping here to the piece holding most of the
         word would keep the wrong side (measured: a first word moved into the intro music)."""
         if word is None:

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.audio import SAMPLE_RATE, content_hash
-from pipeline.languages import LanguageGuess, guess_from
+from pipeline.inputs.audio import SAMPLE_RATE, content_hash
 from pipeline.records import Segment, Transcription, Word
+from pipeline.whisper.languages import LanguageGuess, guess_from
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ def _cached(cache: Path) -> Transcription | None:
 def _cache_path(
     samples: np.ndarray, model_name: str, language: str | None, vad: bool, cache_dir: Path | None
 ) -> Path:
-    from pipeline.models import model_identity
+    from pipeline.whisper.models import model_identity
 
     key = f"{content_hash(samples)}-{model_identity(model_name)}-{language or 'auto'}-vad{int(vad)}"
     return (cache_dir or default_cache_dir()) / f"{key}.json"

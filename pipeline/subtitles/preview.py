@@ -21,7 +21,6 @@ from confidences handed to :func:`write_preview` (see :func:`confidences_from_cu
 
 from __future__ import annotations
 
-import argparse
 import base64
 import html
 import json
@@ -43,7 +42,7 @@ from pipeline.records import Cue
 
 log = logging.getLogger(__name__)
 
-LOW_CONFIDENCE = 0.5  # the threshold pipeline.cues reports doubtful cues with
+LOW_CONFIDENCE = 0.5  # the threshold pipeline.subtitles.cues reports doubtful cues with
 AUDIO_SUFFIXES = (".mp3", ".m4a", ".aac", ".ogg", ".oga", ".opus", ".wav", ".flac", ".webm")
 PAGE_SUFFIX = ".preview.html"
 
@@ -175,7 +174,7 @@ def cue_confidences_from_json(path: Path, cue_keys: Sequence[str]) -> dict[str, 
 
     The writers end every cue's last segment with a newline, so the segments group back
     into cues in order; a cue's confidence is its least sure word's, as in
-    pipeline.cues. No ``"confidence"`` in any segment: an empty mapping.
+    pipeline.subtitles.cues. No ``"confidence"`` in any segment: an empty mapping.
     """
     groups = _segment_groups(_read_transcript_json(path), path)
     if not any("confidence" in seg for group in groups for seg in group):
@@ -242,7 +241,7 @@ def write_preview(
 
     confidences: per cue key (the VTT cue identifier); when None they come from the
     JSON, if it carries any. uncovered: stretches of speech no cue covers, listed on the
-    page (pipeline.speakers.uncovered_speech).
+    page (pipeline.signal.speakers.uncovered_speech).
     """
     out = Path(out) if out is not None else preview_path(inputs.vtt)
     subtitles = _read_vtt(inputs.vtt)
@@ -326,7 +325,8 @@ def render_page(
 
 def page_template() -> str:
     """The page: HTML, CSS and script in one file beside this module, with @TOKEN@ slots."""
-    return resources.files("pipeline").joinpath("preview_page.html").read_text(encoding="utf-8")
+    page = resources.files("pipeline.subtitles").joinpath("preview_page.html")
+    return page.read_text(encoding="utf-8")
 
 
 def relative_url(target: Path, base: Path) -> str:
@@ -434,63 +434,3 @@ def index_page(title: str, entries: Sequence[tuple[str, Path]], out: Path) -> st
         f"<h1>{html.escape(title)}</h1>\n<ol>\n{items}\n</ol>\n"
         "<p>made by podalign</p>\n</body>\n</html>\n"
     )
-
-
-# --- command line ------------------------------------------------------------------------------
-
-
-def add_commands(subparsers: argparse._SubParsersAction) -> None:
-    """Register ``podalign preview`` on the CLI's subcommand parsers."""
-    from pipeline.options import add_command, add_options
-
-    parser = add_command(
-        subparsers, "preview",
-        help="write an HTML page that plays the episode with its subtitles",
-        description=(
-            "Write <stem>.preview.html beside the subtitles: the audio with the WebVTT as\n"
-            "its track, the transcript beside it (current line highlighted, click to seek,\n"
-            "unsure lines marked). Works offline, opened straight from the file system.\n"
-            "A folder of several episodes (a batch's --out) gets a page per episode and\n"
-            "index.html linking them; a page without its audio beside it plays the\n"
-            "enclosure its batch report names."
-        ),
-    )  # fmt: skip
-    parser.add_argument(
-        "paths",
-        nargs="+",
-        type=Path,
-        metavar="EPISODE_DIR_OR_FILES",
-        help="the episode folder, or its audio, .vtt and (optional) .json files, or a "
-        "batch's output folder",
-    )
-    parser.add_argument(
-        "-o", "--output", type=Path,
-        help="the page to write, for one episode (default: <stem>.preview.html beside the "
-        ".vtt; for a folder of episodes, FOLDER/index.html and a page per episode)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--low-confidence",
-        type=float,
-        default=LOW_CONFIDENCE,
-        metavar="X",
-        help=f"mark cues whose timing confidence is below X (default: {LOW_CONFIDENCE})",
-    )
-    add_options(parser, "preview")
-    parser.set_defaults(func=run_preview)
-
-
-def run_preview(args: argparse.Namespace) -> int:
-    """``podalign preview``: write the page(s) and print where they are."""
-    if holds_several_episodes(args.paths):
-        if args.output is not None:
-            raise PodalignError(
-                f"{args.paths[0]} holds several episodes: it gets one page each and "
-                f"{INDEX_NAME}; leave out -o"
-            )
-        for page in write_folder_preview(args.paths[0], args.low_confidence):
-            print(page)
-        return 0
-    inputs = find_inputs(args.paths)
-    page = write_preview(inputs, args.output, threshold=args.low_confidence)
-    print(page)
-    return 0

@@ -1,8 +1,8 @@
 """Read a reference transcript into speaker turns of sentences.
 
 The file forms (plain text, PDF, Word, Podcasting 2.0 JSON, HTML, WebVTT, SRT) are in
-pipeline.transcript_forms, the speaker labels and dropped lines of text in
-pipeline.transcript_labels. Here the pieces they give become turns: a speaker named two
+pipeline.inputs.transcript_forms, the speaker labels and dropped lines of text in
+pipeline.inputs.transcript_labels. Here the pieces they give become turns: a speaker named two
 ways ("Eila Linnanmäki:", then "Linnanmäki:") is one, with the fuller name; a turn's
 paragraphs are joined before its sentences are split.
 """
@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import PodalignError
+from pipeline.inputs.transcript_forms import form_of
+from pipeline.inputs.transcript_labels import Piece, text_pieces
 from pipeline.records import Reference, Turn
-from pipeline.transcript_forms import form_of
-from pipeline.transcript_labels import Piece, text_pieces
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def read_reference(path: Path) -> Reference:
 
 
 def parse_reference(text: str, source: str = "the transcript") -> Reference:
-    """Turns of sentences from plain transcript text (see pipeline.transcript_labels)."""
+    """Turns of sentences from plain transcript text (see pipeline.inputs.transcript_labels)."""
     return reference_from_pieces(text_pieces(text).pieces, source=source)
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.audio import SAMPLE_RATE, as_float
+from pipeline.inputs.audio import SAMPLE_RATE, as_float
 from pipeline.records import Word
 
 log = logging.getLogger(__name__)

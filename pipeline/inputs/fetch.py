@@ -26,9 +26,9 @@ import yt_dlp
 from tqdm import tqdm
 from yt_dlp.networking.exceptions import HTTPError, TransportError
 
-from pipeline.audiocheck import check_audio
 from pipeline.errors import PodalignError
 from pipeline.files import file_sha256
+from pipeline.inputs.audiocheck import check_audio
 from pipeline.names import short_hash
 
 log = logging.getLogger(__name__)

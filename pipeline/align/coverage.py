@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from pipeline.align import UNHEARD_PROBABILITY
+from pipeline.align.refine import UNHEARD_PROBABILITY
 from pipeline.records import AlignedSentence, Coverage
 
 # Speech without a subtitle for this long is reported: longer than an ad read or a jingle

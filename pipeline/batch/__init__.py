@@ -1,0 +1,1 @@
+"""A feed's episodes: listing, matching transcripts, planning, state, engines, reports."""

@@ -1,0 +1,1 @@
+"""The `podalign` command line."""

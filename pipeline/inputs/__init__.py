@@ -1,0 +1,1 @@
+"""What comes in: audio fetched (yt-dlp) and decoded, reference transcripts read."""

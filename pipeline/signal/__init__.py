@@ -1,0 +1,1 @@
+"""The audio signal itself: voice activity, voice changes, the condensed timeline."""

@@ -1,0 +1,1 @@
+"""Timed sentences into cues, cues into subtitle files and the preview page."""

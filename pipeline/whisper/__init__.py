@@ -1,0 +1,1 @@
+"""Whisper through faster-whisper: models, transcription, language detection."""
