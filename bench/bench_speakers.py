@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import itertools
 
+from bench import voice_scores
 from pipeline.signal import speakers
 
 SR = 16000
@@ -110,15 +111,17 @@ def evaluate(lang: str, n_episodes: int, seed: int, max_clips: int) -> None:
     hits = hits_prior = total = alternating = pairs = 0
     for _ in range(n_episodes):
         audio, changes, same, spans = episode(clips, rng, 8, lang, max_clips)
-        pos += list(speakers.voice_change_scores(audio, SR, changes))
-        neg += list(speakers.voice_change_scores(audio, SR, same))
+        pos += list(voice_scores.voice_change_scores(audio, SR, changes))
+        neg += list(voice_scores.voice_change_scores(audio, SR, same))
         cands = speakers.turn_boundary_candidates(audio, SR)
         hits += placed(speakers.best_turn_boundaries(cands, len(changes)), changes)
         # A rough timing estimate, as from text length: true time ± 2 s.
         guess = list(np.asarray(changes) + rng.normal(0, 2.0, len(changes)))
         hits_prior += placed(speakers.best_turn_boundaries(cands, len(changes), guess), changes)
         total += len(changes)
-        agreement = speakers.alternation_agreement(speakers.turn_voice_scores(audio, SR, spans))
+        agreement = voice_scores.alternation_agreement(
+            voice_scores.turn_voice_scores(audio, SR, spans)
+        )
         alternating += round(agreement * (len(spans) - 1))
         pairs += len(spans) - 1
     print(
@@ -153,14 +156,14 @@ def evaluate_built(kind: str, root: Path, seed: int) -> None:
         for a, b in itertools.pairwise(sentences)
         if a["turn"] == b["turn"]
     ]
-    pos = speakers.voice_change_scores(audio, SR, changes)
-    neg = speakers.voice_change_scores(audio, SR, same)
+    pos = voice_scores.voice_change_scores(audio, SR, changes)
+    neg = voice_scores.voice_change_scores(audio, SR, same)
     cands = speakers.turn_boundary_candidates(audio, SR)
     rng = np.random.default_rng(seed)
     guess = list(np.asarray(changes) + rng.normal(0, 2.0, len(changes)))
     hits = placed(speakers.best_turn_boundaries(cands, len(changes)), changes)
     hits_prior = placed(speakers.best_turn_boundaries(cands, len(changes), guess), changes)
-    voices = speakers.turn_voice_scores(audio, SR, turns)
+    voices = voice_scores.turn_voice_scores(audio, SR, turns)
     differ = sum(a * b < 0 for a, b in itertools.pairwise(voices))
     names = sorted({t["speaker"] for t in truth["turns"]})
     n = len(changes)

@@ -26,12 +26,14 @@ from pipeline.align.refine import (
 )
 from pipeline.align.refine import _ranges as sentence_ranges
 from pipeline.errors import PodalignError
+from pipeline.formats import SUBTITLE_FORMATS, format_of_suffix, render_subtitles, subtitle_choices
 from pipeline.inputs.audio import SAMPLE_RATE, as_float, float_blocks, load_pcm
 from pipeline.inputs.transcript import read_reference
 from pipeline.records import (
     AlignedSentence,
     AlignedWord,
     Alignment,
+    AlignmentMode,
     Coverage,
     Cue,
     Reference,
@@ -48,7 +50,7 @@ from pipeline.signal.speakers import (
 )
 from pipeline.signal.timeline import condensed_samples, speech_timeline
 from pipeline.subtitles.cues import cues_from_alignment
-from pipeline.subtitles.writers import WRITERS, format_of_suffix, publish_files, render_subtitles
+from pipeline.subtitles.writers import publish_files
 from pipeline.whisper.languages import (
     LanguageGuess,
     confidence_ceiling,
@@ -81,7 +83,7 @@ class AlignOptions:
 @dataclass(frozen=True)
 class EpisodeResult:
     outputs: dict[str, Path]
-    mode: str  # "same-language" | "cross-lingual" | "asr-only"
+    mode: AlignmentMode
     confidence: float
     warnings: tuple[str, ...]
     audio_duration: float
@@ -97,9 +99,9 @@ def output_paths(
     """out/ep1 -> out/ep1.vtt, out/ep1.srt ... (a dotted stem like ep1.sv is kept whole);
     named, a file whose suffix names one of the formats, is that format's path as given."""
     for fmt in formats:
-        if fmt not in WRITERS:
-            raise PodalignError(f"unknown format {fmt!r}: choose from {', '.join(WRITERS)}")
-    paths = {fmt: Path(f"{out_stem}{WRITERS[fmt].suffix}") for fmt in formats}
+        if fmt not in SUBTITLE_FORMATS:
+            raise PodalignError(f"unknown format {fmt!r}: choose from {subtitle_choices()}")
+    paths = {fmt: Path(f"{out_stem}{SUBTITLE_FORMATS[fmt].suffix}") for fmt in formats}
     named_format = format_of_suffix(named) if named is not None else None
     if named is not None and named_format in paths:
         paths[named_format] = named
@@ -135,7 +137,12 @@ def align_episode(
     cues = cues_from_alignment(alignment)
     written = _publish(cues, outputs, Path(audio), preview_samples)
     for fmt, path in written.items():
-        log.info("wrote %d cues as %s to %s", len(cues), fmt if fmt in WRITERS else "a page", path)
+        log.info(
+            "wrote %d cues as %s to %s",
+            len(cues),
+            fmt if fmt in SUBTITLE_FORMATS else "a page",
+            path,
+        )
     return EpisodeResult(
         written, alignment.mode, episode_confidence(found), alignment.warnings,
         alignment.duration, time.monotonic() - started, alignment, tuple(cues), found.coverage,

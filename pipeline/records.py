@@ -8,6 +8,11 @@ integer milliseconds (what subtitle formats store), as in pysubs2.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
+
+# How an episode's text met its audio: the reference on speech in its own language, the
+# reference on speech in another, or no reference (Whisper's own words).
+AlignmentMode = Literal["same-language", "cross-lingual", "asr-only"]
 
 # --- reference transcript (pipeline.inputs.transcript) -------------------------------
 
@@ -141,7 +146,7 @@ class Alignment:
 
     sentences: tuple[AlignedSentence, ...]
     duration: float  # of the audio, seconds
-    mode: str  # "same-language" | "cross-lingual" | "asr-only"
+    mode: AlignmentMode
     audio_language: str | None = None
     text_language: str | None = None
     warnings: tuple[str, ...] = field(default=())

@@ -7,10 +7,10 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
+from pipeline.formats import write_subtitles
 from pipeline.records import AlignedSentence, AlignedWord, Alignment, Cue
 from pipeline.subtitles.cues import cues_from_alignment
 from pipeline.subtitles.preview import confidences_from_cues, find_inputs, write_preview
-from pipeline.subtitles.writers import write_subtitles
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "samples" / "sample-sv"
 UNSURE_SENTENCE = 2  # sample sentence whose words get a low confidence, so some cues are marked

@@ -408,7 +408,7 @@ def test_a_command_line_error_is_one_line() -> None:
 def test_preview_of_a_batch_folder_writes_an_index_of_its_episodes(tmp_path: Path) -> None:
     from episode_pages import sample_cues
 
-    from pipeline.subtitles.writers import write_subtitles
+    from pipeline.formats import write_subtitles
 
     folder = tmp_path / "out"
     folder.mkdir()

@@ -16,16 +16,11 @@ from pathlib import Path
 import pytest
 from episode_pages import write_episode
 
+from pipeline.cli.preview import add_commands
 from pipeline.errors import PodalignError
-from pipeline.records import AlignedWord, Cue
-from pipeline.subtitles.preview import (
-    PreviewInputs,
-    add_commands,
-    cue_confidences_from_json,
-    find_inputs,
-    write_preview,
-)
-from pipeline.subtitles.writers import write_subtitles
+from pipeline.formats import write_subtitles
+from pipeline.records import Cue
+from pipeline.subtitles.preview import PreviewInputs, find_inputs, write_preview
 
 CUES = [
     Cue(0, 1500, ("Hej och välkommen.",), "Lehtinen", 0.9),
@@ -232,50 +227,6 @@ def test_a_vtt_that_is_not_webvtt_is_named(tmp_path: Path) -> None:
         write_preview(find_inputs([folder]))
     (folder / "episode.vtt").write_bytes(b"WEBVTT\n\n00:00.000 --> 00:01.000\n\xe4\n")
     with pytest.raises(PodalignError, match=r"episode\.vtt is not UTF-8 text"):
-        write_preview(find_inputs([folder]))
-
-
-# --- confidences from the transcript JSON ------------------------------------------------------
-
-
-def _json_with_confidences(path: Path, per_segment: list[float | None]) -> None:
-    document = json.loads(path.read_text("utf-8"))
-    for segment, value in zip(document["segments"], per_segment, strict=True):
-        if value is not None:
-            segment["confidence"] = value
-    path.write_text(json.dumps(document), encoding="utf-8")
-
-
-def test_json_segment_confidences_give_each_cue_its_least_sure_word(tmp_path: Path) -> None:
-    words = (AlignedWord("Hej", 0.0, 0.5), AlignedWord("då.", 0.5, 1.4))
-    cues = [Cue(0, 1500, ("Hej då.",), "Lehtinen", words=words), CUES[1]]
-    folder = episode(tmp_path, cues=cues)
-    _json_with_confidences(folder / "episode.json", [0.8, 0.4, None])  # 3 segments, 2 cues
-    assert cue_confidences_from_json(folder / "episode.json", ["1", "2"]) == {"1": 0.4}
-    page = parsed(write_preview(find_inputs([folder])))
-    assert json.loads(page.scripts["podalign-data"])["confidence"] == {"1": 0.4}
-
-
-def test_json_without_confidences_marks_nothing(tmp_path: Path) -> None:
-    folder = episode(tmp_path)
-    assert cue_confidences_from_json(folder / "episode.json", ["1", "2"]) == {}
-
-
-def test_json_from_another_run_is_reported(tmp_path: Path) -> None:
-    folder = episode(tmp_path)
-    _json_with_confidences(folder / "episode.json", [0.8, 0.4])
-    with pytest.raises(PodalignError, match=r"episode\.json has 2 cues but the \.vtt has 3"):
-        cue_confidences_from_json(folder / "episode.json", ["1", "2", "3"])
-
-
-@pytest.mark.parametrize(
-    ("content", "message"),
-    [("{", r"is not JSON"), ('{"kind": "truth"}', r"is not a transcript JSON")],
-)
-def test_json_that_is_not_a_transcript_is_named(tmp_path: Path, content: str, message: str) -> None:
-    folder = episode(tmp_path)
-    (folder / "episode.json").write_text(content, encoding="utf-8")
-    with pytest.raises(PodalignError, match=rf"episode\.json {message}"):
         write_preview(find_inputs([folder]))
 
 

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bench import voice_scores
 from pipeline.signal import speakers
 from pipeline.signal.speakers import Candidate
 
@@ -126,7 +127,7 @@ def test_real_changes_score_higher_than_same_voice_pauses(real_episodes) -> None
     pos: list[float] = []
     neg: list[float] = []
     for (audio, changes, same, _), _ in real_episodes:
-        scores = speakers.voice_change_scores(audio, SR, changes + same)
+        scores = voice_scores.voice_change_scores(audio, SR, changes + same)
         pos += list(scores[: len(changes)])
         neg += list(scores[len(changes) :])
     print(f"real AUC={auc(pos, neg):.3f} mean change={np.mean(pos):.2f} same={np.mean(neg):.2f}")
@@ -151,7 +152,7 @@ def test_real_boundaries_placed_without_and_with_expected_times(real_episodes) -
 
 def test_real_true_turns_alternate_between_two_voices(real_episodes) -> None:
     agreements = [
-        speakers.alternation_agreement(speakers.turn_voice_scores(audio, SR, spans))
+        voice_scores.alternation_agreement(voice_scores.turn_voice_scores(audio, SR, spans))
         for (audio, _, _, spans), _ in real_episodes
     ]
     print(f"real alternation agreement: {agreements}")
@@ -201,7 +202,7 @@ def test_espeak_two_voices_changes_found() -> None:
         for i in range(len(FI_SENTENCES) - 1)
     ]
     audio, changes, same, spans = concatenate(turns, np.random.default_rng(1))
-    scores = speakers.voice_change_scores(audio, SR, changes + same)
+    scores = voice_scores.voice_change_scores(audio, SR, changes + same)
     pos, neg = scores[: len(changes)], scores[len(changes) :]
     print(f"espeak change scores {np.round(pos, 2)} same-voice {np.round(neg, 2)}")
     assert pos.min() > neg.max()
@@ -209,8 +210,8 @@ def test_espeak_two_voices_changes_found() -> None:
         speakers.turn_boundary_candidates(audio, SR), len(changes)
     )
     assert placed(chosen, changes) == 1.0
-    voice = speakers.turn_voice_scores(audio, SR, spans)
-    assert speakers.alternation_agreement(voice) == 1.0
+    voice = voice_scores.turn_voice_scores(audio, SR, spans)
+    assert voice_scores.alternation_agreement(voice) == 1.0
 
 
 # --- speech activity ----------------------------------------------------------------
@@ -250,7 +251,7 @@ def test_silence_and_tiny_inputs_give_nothing_without_crashing(n_samples: int) -
         assert not speakers.speech_activity(audio, SR).any()
         assert speakers.speech_regions(audio, SR) == []
         assert speakers.turn_boundary_candidates(audio, SR) == []
-        assert np.array_equal(speakers.voice_change_scores(audio, SR, [0.0, 0.05]), [0.0, 0.0])
+        assert np.array_equal(voice_scores.voice_change_scores(audio, SR, [0.0, 0.05]), [0.0, 0.0])
 
 
 def test_long_silence_gives_no_candidates() -> None:
@@ -260,7 +261,7 @@ def test_long_silence_gives_no_candidates() -> None:
 
 def test_scores_are_zero_at_the_edges_and_finite_everywhere() -> None:
     audio = tone_bursts([(0.5, 2.0), (2.5, 4.0)], 4.5)
-    scores = speakers.voice_change_scores(audio, SR, [-1.0, 0.0, 2.25, 4.4, 99.0])
+    scores = voice_scores.voice_change_scores(audio, SR, [-1.0, 0.0, 2.25, 4.4, 99.0])
     assert np.isfinite(scores).all()
     assert scores[0] == scores[1] == scores[3] == scores[4] == 0.0
 
@@ -339,9 +340,9 @@ def test_a_weaker_neighbour_of_a_strong_change_is_not_picked() -> None:
 
 
 def test_alternation_agreement_counts_sign_changes() -> None:
-    assert speakers.alternation_agreement([1.0, -2.0, 0.5, -0.1]) == 1.0
-    assert speakers.alternation_agreement([1.0, 2.0, -1.0]) == 0.5
-    assert speakers.alternation_agreement([3.0]) == 1.0
+    assert voice_scores.alternation_agreement([1.0, -2.0, 0.5, -0.1]) == 1.0
+    assert voice_scores.alternation_agreement([1.0, 2.0, -1.0]) == 0.5
+    assert voice_scores.alternation_agreement([3.0]) == 1.0
 
 
 def test_loud_regions_drop_a_breath_that_passes_the_speech_threshold() -> None:

@@ -15,6 +15,7 @@ from loopback import LoopbackServer, Route
 from pipeline.batch.feed import TranscriptLink
 from pipeline.batch.matching import best_link, download_linked
 from pipeline.errors import PodalignError
+from pipeline.formats import FORMATS, TRANSCRIPT_SUFFIXES, form_for_type
 from pipeline.inputs.transcript import (
     fuller_names,
     guess_text_language,
@@ -23,7 +24,6 @@ from pipeline.inputs.transcript import (
     read_transcript,
     split_sentences,
 )
-from pipeline.inputs.transcript_forms import FORMS, TRANSCRIPT_SUFFIXES, form_for_type
 from pipeline.records import Reference
 from samples import render_transcripts as render
 
@@ -450,7 +450,7 @@ def test_every_form_reads_as_the_clean_seed(
     got = [(t.speaker, t.sentences) for t in reading.reference.turns]
     assert got == render.expected_turns(seed_turns, form)
     assert reading.unread_label is None
-    assert reading.form == next(f.name for f in FORMS if path.suffix in f.suffixes)
+    assert reading.form == next(f.name for f in FORMATS if path.suffix in f.suffixes)
 
 
 @pytest.mark.parametrize("fixture", ["bracket-time.txt", "time-line.txt", "plain.html"])
@@ -577,12 +577,12 @@ def test_json_without_speakers_reads_labels_in_its_bodies(tmp_path: Path) -> Non
 
 
 def test_every_form_is_declared_once_and_rendered() -> None:
-    suffixes = [suffix for form in FORMS for suffix in form.suffixes]
-    mime_types = [mime for form in FORMS for mime in form.mime_types]
+    suffixes = [suffix for form in FORMATS for suffix in form.suffixes]
+    mime_types = [mime for form in FORMATS for mime in form.mime_types]
     assert len(set(suffixes)) == len(suffixes) and len(set(mime_types)) == len(mime_types)
     assert set(render.FILE_FORMS) <= set(TRANSCRIPT_SUFFIXES)
-    assert {f.name for f in FORMS} == {
-        next(f.name for f in FORMS if suffix in f.suffixes) for suffix in render.FILE_FORMS
+    assert {f.name for f in FORMATS} == {
+        next(f.name for f in FORMATS if suffix in f.suffixes) for suffix in render.FILE_FORMS
     }
     assert form_for_type("text/HTML; charset=utf-8").name == "HTML"
     assert form_for_type("application/json").name == "Podcasting 2.0 JSON"
@@ -696,7 +696,7 @@ def test_a_feed_linked_transcript_of_any_form_is_fetched_and_read(
     loopback: LoopbackServer,
     tmp_path: Path,
 ) -> None:
-    form = next(f for f in FORMS if suffix in f.suffixes)
+    form = next(f for f in FORMATS if suffix in f.suffixes)
     body = rendered[render.fixture_name(suffix, "plain")][0].read_bytes()
     # Served under a name without its suffix: the type alone says what it is.
     url = loopback.add("transcript", Route(body, form.mime_types[0]))

@@ -14,15 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.errors import PodalignError
+from pipeline.formats import format_for_path, render_subtitles, write_subtitles
 from pipeline.records import AlignedSentence, AlignedWord, Alignment, Cue
 from pipeline.subtitles.cues import cues_from_alignment
-from pipeline.subtitles.writers import (
-    TRANSCRIPT_JSON_SCHEMA,
-    WRITERS,
-    format_for_path,
-    vtt_timestamp,
-    write_subtitles,
-)
+from pipeline.subtitles.writers import TRANSCRIPT_JSON_SCHEMA, vtt_timestamp
 
 TWO_CUES = [
     Cue(
@@ -54,7 +49,7 @@ TWO_CUES = [
 
 
 def test_vtt_golden() -> None:
-    assert WRITERS["vtt"].render(TWO_CUES, title="Kunddelaktighet") == (
+    assert render_subtitles(TWO_CUES, "vtt", title="Kunddelaktighet") == (
         "WEBVTT Kunddelaktighet\n"
         "\n"
         "1\n"
@@ -69,7 +64,7 @@ def test_vtt_golden() -> None:
 
 
 def test_srt_golden() -> None:
-    assert WRITERS["srt"].render(TWO_CUES) == (
+    assert render_subtitles(TWO_CUES, "srt") == (
         "1\n"
         "00:00:00,000 --> 00:00:02,500\n"
         "Lehtinen: Kunddelaktighet betyder att klienten\n"
@@ -84,25 +79,25 @@ def test_srt_golden() -> None:
 
 def test_srt_labels_only_a_change_of_speaker() -> None:
     cues = [Cue(0, 1000, ("a",), "X"), Cue(1000, 2000, ("b",), "X"), Cue(2000, 3000, ("c",))]
-    contents = [s.content for s in srt.parse(WRITERS["srt"].render(cues))]
+    contents = [s.content for s in srt.parse(render_subtitles(cues, "srt"))]
     assert contents == ["X: a", "b", "c"]
 
 
 def test_vtt_title_is_one_line_without_an_arrow() -> None:
-    text = WRITERS["vtt"].render(TWO_CUES, title="Del 1 ---> del 2\nav  3")
+    text = render_subtitles(TWO_CUES, "vtt", title="Del 1 ---> del 2\nav  3")
     assert text.splitlines()[0] == "WEBVTT Del 1 -> del 2 av 3"
     assert webvtt.from_string(text).header_text == "Del 1 -> del 2 av 3"
 
 
 def test_vtt_speaker_with_markup_characters_is_escaped() -> None:
     cue = Cue(0, 1000, ("hej",), "A&B <X>")
-    text = WRITERS["vtt"].render([cue])
+    text = render_subtitles([cue], "vtt")
     assert "<v A&amp;B &lt;X&gt;>hej" in text
     assert html.unescape(webvtt.from_string(text).captions[0].voice) == "A&B <X>"
 
 
 def test_json_golden_shape_and_cue_grouping() -> None:
-    doc = json.loads(WRITERS["json"].render(TWO_CUES))
+    doc = json.loads(render_subtitles(TWO_CUES, "json"))
     jsonschema.validate(doc, TRANSCRIPT_JSON_SCHEMA)
     assert doc["version"] == "1.0.0"
     assert doc["segments"][0] == {
@@ -117,7 +112,7 @@ def test_json_golden_shape_and_cue_grouping() -> None:
 
 
 def test_json_cue_without_words_is_one_segment_and_unknown_speaker_is_left_out() -> None:
-    doc = json.loads(WRITERS["json"].render([Cue(1500, 2000, ("två", "rader"))]))
+    doc = json.loads(render_subtitles([Cue(1500, 2000, ("två", "rader"))], "json"))
     assert doc["segments"] == [{"startTime": 1.5, "endTime": 2.0, "body": "två rader\n"}]
 
 
@@ -150,7 +145,7 @@ def cue_lists(draw: st.DrawFn) -> list[Cue]:
 @settings(max_examples=150, deadline=None)
 @given(cue_lists(), st.one_of(st.none(), st.text(max_size=20)))
 def test_vtt_round_trip_through_webvtt_py(cues: list[Cue], title: str | None) -> None:
-    parsed = webvtt.from_string(WRITERS["vtt"].render(cues, title=title))
+    parsed = webvtt.from_string(render_subtitles(cues, "vtt", title=title))
     assert len(parsed.captions) == len(cues)
     for cue, caption in zip(cues, parsed.captions, strict=True):
         assert caption.start_time.in_milliseconds() == cue.start_ms
@@ -163,7 +158,7 @@ def test_vtt_round_trip_through_webvtt_py(cues: list[Cue], title: str | None) ->
 @settings(max_examples=150, deadline=None)
 @given(cue_lists())
 def test_srt_round_trip_through_srt_parse(cues: list[Cue]) -> None:
-    parsed = list(srt.parse(WRITERS["srt"].render(cues)))
+    parsed = list(srt.parse(render_subtitles(cues, "srt")))
     assert len(parsed) == len(cues)
     previous = None
     for cue, sub in zip(cues, parsed, strict=True):
@@ -177,7 +172,7 @@ def test_srt_round_trip_through_srt_parse(cues: list[Cue]) -> None:
 @settings(max_examples=100, deadline=None)
 @given(cue_lists())
 def test_json_validates_and_regroups_into_the_cues(cues: list[Cue]) -> None:
-    doc = json.loads(WRITERS["json"].render(cues))
+    doc = json.loads(render_subtitles(cues, "json"))
     jsonschema.validate(doc, TRANSCRIPT_JSON_SCHEMA)
     groups: list[list[dict[str, object]]] = [[]]
     for segment in doc["segments"]:
@@ -200,7 +195,7 @@ def test_json_validates_and_regroups_into_the_cues(cues: list[Cue]) -> None:
 def test_write_subtitles_picks_the_format_from_the_suffix(tmp_path: Path) -> None:
     for name in ("ep.vtt", "ep.SRT", "ep.json"):
         out = write_subtitles(TWO_CUES, tmp_path / name)
-        assert out.read_text(encoding="utf-8") == WRITERS[format_for_path(out)].render(TWO_CUES)
+        assert out.read_text(encoding="utf-8") == render_subtitles(TWO_CUES, format_for_path(out))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ep.SRT", "ep.json", "ep.vtt"]
 
 

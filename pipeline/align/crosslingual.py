@@ -329,8 +329,6 @@ def align_cross_lingual(
     asr: Transcription,
     speech: Sequence[tuple[float, float]],
     boundaries: Sequence[Candidate] = (),
-    *,
-    second_view: Transcription | None = None,  # reserved: a same-language ASR pass, unused yet
 ) -> Alignment:
     """Every reference sentence timed onto the speech; see the module docstring."""
     sentences = reference.sentences

@@ -1,7 +1,7 @@
 """Find each episode's reference transcript: a mapping file, its GUID, its title, or its feed.
 
 The order, as `podalign batch --help` and the README state it, is HOW_TRANSCRIPTS_ARE_FOUND;
-the forms a transcript may come in are pipeline.inputs.transcript_forms.FORMS (text, JSON, HTML,
+the forms a transcript may come in are pipeline.formats.FORMATS (text, JSON, HTML,
 WebVTT, SRT, Word, PDF). No match means subtitles from the ASR alone, which the report and
 the summary say.
 """
@@ -17,8 +17,8 @@ from pathlib import Path
 from pipeline.batch.feed import FeedEntry, TranscriptLink
 from pipeline.errors import PodalignError
 from pipeline.files import write_atomic
+from pipeline.formats import TRANSCRIPT_SUFFIXES, form_for_type
 from pipeline.inputs.fetch import read_url, require_http_url
-from pipeline.inputs.transcript_forms import FORMS, TRANSCRIPT_SUFFIXES, form_for_type
 from pipeline.names import slugify
 
 # The mapping files are the folder's index, never an episode's transcript.
@@ -118,9 +118,18 @@ def read_mapping(folder: Path) -> dict[str, str]:
     return {}
 
 
+# Best first: plain text and the namespace's JSON and HTML keep speakers; SRT often has
+# none; Word and PDF are rare in feeds and the hardest to read.
+LINK_PREFERENCE = ("txt", "json", "html", "vtt", "srt", "docx", "pdf")
+
+
 def best_link(links: tuple[TranscriptLink, ...]) -> TranscriptLink | None:
-    """Return the linked transcript the reader takes best (in the order of FORMS)."""
-    ranked = [(FORMS.index(form), link) for link in links if (form := form_for_type(link.type))]
+    """Return the linked transcript the reader takes best (in LINK_PREFERENCE's order)."""
+    ranked = [
+        (LINK_PREFERENCE.index(form.key), link)
+        for link in links
+        if (form := form_for_type(link.type))
+    ]
     return min(ranked, key=lambda pair: pair[0], default=(None, None))[1]
 
 

@@ -10,16 +10,18 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pipeline.files import write_atomic
+from pipeline.formats import SUBTITLE_FORMATS
 from pipeline.names import printable
 
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
 ET.register_namespace("podcast", PODCAST_NS)
-# Podcasting 2.0 transcript MIME types, and which are captions (timed for display).
-_TYPES = {"vtt": "text/vtt", "srt": "application/x-subrip", "json": "application/json"}
-_CAPTIONS = {"vtt", "srt"}
+
+
+# What a batch did with an episode this run (its state row keeps the lasting Status).
+Outcome = Literal["done", "skipped", "failed"]
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,7 @@ class EpisodeOutcome:
     key: str
     title: str | None
     stem: str | None
-    status: str  # "done" | "skipped" | "failed"
+    status: Outcome
     reason: str  # for done: how it was aligned; otherwise why
     seconds: float = 0.0
 
@@ -69,12 +71,13 @@ def item_element(episode: PublishedEpisode, base_url: str | None) -> ET.Element:
     if episode.title:
         ET.SubElement(item, "title").text = episode.title
     for fmt, name in episode.outputs.items():
-        if fmt not in _TYPES:
+        form = SUBTITLE_FORMATS.get(fmt)
+        if form is None:  # the report, the preview page
             continue
-        attrs = {"url": transcript_url(name, base_url), "type": _TYPES[fmt]}
+        attrs = {"url": transcript_url(name, base_url), "type": form.mime_type}
         if episode.language:
             attrs["language"] = episode.language
-        if fmt in _CAPTIONS:
+        if form.captions:
             attrs["rel"] = "captions"
         ET.SubElement(item, f"{{{PODCAST_NS}}}transcript", attrs)
     return item

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import Literal, get_args
 
 from pipeline.errors import PodalignError
 
@@ -28,7 +29,7 @@ CREATE TABLE IF NOT EXISTS episodes (
     key TEXT PRIMARY KEY,          -- GUID, else enclosure URL: the episode's identity
     stem TEXT NOT NULL UNIQUE,     -- output file stem, fixed once given
     title TEXT,
-    status TEXT NOT NULL,          -- fetching | aligning | done | failed
+    status TEXT NOT NULL,          -- one of STATUSES
     reason TEXT,                   -- why it failed, or the mode it was done in
     source_url TEXT,
     audio_sha256 TEXT,
@@ -42,6 +43,10 @@ CREATE TABLE IF NOT EXISTS episodes (
     updated_at TEXT NOT NULL
 );
 """
+# An episode's row is "new" once it has an output stem, then "fetching", "aligning", and
+# "done" or "failed"; a later batch starts again from any but "done".
+Status = Literal["new", "fetching", "aligning", "done", "failed"]
+STATUSES: tuple[Status, ...] = get_args(Status)
 _COLUMNS = (
     "title", "status", "reason", "source_url", "audio_sha256", "transcript_ref",
     "transcript_sha256", "settings", "archive_id", "outputs", "language", "attempts",
@@ -52,7 +57,7 @@ _COLUMNS = (
 class EpisodeState:
     key: str
     stem: str
-    status: str
+    status: Status
     title: str | None = None
     reason: str | None = None
     source_url: str | None = None

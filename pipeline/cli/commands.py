@@ -19,14 +19,14 @@ from typing import TYPE_CHECKING
 from pipeline import __version__
 from pipeline.cli.options import EXIT_STATUS, CommandLineParser, add_command, add_options
 from pipeline.errors import PodalignError
-from pipeline.subtitles.writers import WRITERS, format_of_suffix
+from pipeline.formats import SUBTITLE_FORMATS, format_of_suffix
 
 if TYPE_CHECKING:
     from pipeline.episode import AlignOptions
 
 log = logging.getLogger("podalign")
 EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 2, 130
-ALL_FORMATS = tuple(WRITERS)
+ALL_FORMATS = tuple(SUBTITLE_FORMATS)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -127,7 +127,8 @@ def output_target(
     if fmt is None:
         raise PodalignError(
             f"-o {text}: {path.suffix!r} is not a subtitle suffix: end the file name with "
-            f"{', '.join('.' + f for f in WRITERS)} (any case), or give a folder ending in /"
+            f"{', '.join(f.suffix for f in SUBTITLE_FORMATS.values())} (any case), or give a "
+            "folder ending in /"
         )
     return OutputTarget(path.parent, path.stem, path, _unique((fmt, *chosen)))
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
+from pipeline.formats import SUBTITLE_FORMATS, subtitle_choices
 from pipeline.inputs.fetch import DEFAULT_MAX_BYTES
-from pipeline.subtitles.writers import WRITERS
 from pipeline.whisper.models import DEVICES
 
 ALIGNING = ("align", "run", "batch")  # the commands that align episodes
@@ -35,10 +35,10 @@ exit status:
 def format_list(text: str) -> list[str]:
     """argparse type for --format: one format name (a comma list is read too)."""
     formats = [f.strip().lower().lstrip(".") for f in text.split(",") if f.strip()]
-    unknown = [f for f in formats if f not in WRITERS]
+    unknown = [f for f in formats if f not in SUBTITLE_FORMATS]
     if unknown or not formats:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not a subtitle format: choose {', '.join(WRITERS)}"
+            f"{text!r} is not a subtitle format: choose {subtitle_choices()}"
         )
     return formats
 

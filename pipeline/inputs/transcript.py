@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import PodalignError
-from pipeline.inputs.transcript_forms import form_of
+from pipeline.formats import form_of
 from pipeline.inputs.transcript_labels import Piece, text_pieces
 from pipeline.records import Reference, Turn
 

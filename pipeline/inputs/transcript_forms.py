@@ -1,5 +1,5 @@
-"""The file forms a reference transcript comes in, each declared once in FORMS: its file
-suffixes, the MIME types a feed's `<podcast:transcript type=...>` names it by, and its reader.
+"""The readers of the file forms a reference transcript comes in (pipeline.formats
+declares the forms: suffixes, MIME types, and which reader reads each).
 
 Every reader gives pieces of text with their speakers (pipeline.inputs.transcript_labels); forms
 with markup of their own (WebVTT voices, JSON speakers, HTML `<cite>`) give speakers from
@@ -11,8 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
 
 import srt
@@ -21,14 +20,6 @@ import webvtt
 from pipeline.errors import PodalignError
 from pipeline.inputs.transcript_labels import Piece, TextReading, seconds_of, text_pieces
 from pipeline.inputs.transcript_layout import HtmlText, without_page_furniture
-
-
-@dataclass(frozen=True)
-class TranscriptForm:
-    name: str  # as the logs say it
-    suffixes: tuple[str, ...]
-    mime_types: tuple[str, ...]  # the first is the one files of this form are saved with
-    read: Callable[[Path], TextReading]
 
 
 def read_plain(path: Path) -> TextReading:
@@ -145,36 +136,6 @@ def read_pdf(path: Path) -> TextReading:
     kept, dropped = without_page_furniture([page.splitlines() for page in pages])
     reading = text_pieces("\n\n".join("\n".join(lines) for lines in kept))
     return _with_dropped(reading, dropped)
-
-
-# Best first: the order in which a feed's linked transcripts are preferred (plain text and
-# the namespace's JSON and HTML keep speakers; SRT often has none; Word and PDF are rare).
-FORMS: tuple[TranscriptForm, ...] = (
-    TranscriptForm("plain text", (".txt",), ("text/plain",), read_plain),
-    TranscriptForm("Podcasting 2.0 JSON", (".json",), ("application/json",), read_json),
-    TranscriptForm("HTML", (".html", ".htm"), ("text/html",), read_html),
-    TranscriptForm("WebVTT", (".vtt",), ("text/vtt",), read_vtt),
-    TranscriptForm("SRT", (".srt",), ("application/x-subrip", "application/srt", "text/srt"),
-                   read_srt),
-    TranscriptForm("Word document", (".docx",),
-                   ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",),
-                   read_docx),
-    TranscriptForm("PDF", (".pdf",), ("application/pdf",), read_pdf),
-)  # fmt: skip
-PLAIN_TEXT = FORMS[0]  # files of any other suffix are read as plain text
-TRANSCRIPT_SUFFIXES = tuple(suffix for form in FORMS for suffix in form.suffixes)
-
-
-def form_of(path: Path) -> TranscriptForm:
-    """The form a transcript file is read as, by its suffix."""
-    suffix = path.suffix.lower()
-    return next((f for f in FORMS if suffix in f.suffixes), PLAIN_TEXT)
-
-
-def form_for_type(mime_type: str | None) -> TranscriptForm | None:
-    """The form a `<podcast:transcript type=...>` names ("text/html; charset=utf-8"), if read."""
-    bare = (mime_type or "").split(";")[0].strip().lower()
-    return next((f for f in FORMS if bare in f.mime_types), None)
 
 
 # --- helpers -----------------------------------------------------------------------------

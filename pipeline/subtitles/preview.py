@@ -31,13 +31,13 @@ from dataclasses import dataclass
 from glob import escape as glob_escape
 from importlib import resources
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote, urlsplit
 
 import webvtt
 
 from pipeline.errors import PodalignError
 from pipeline.files import publish_together, write_atomic
+from pipeline.formats import format_of_suffix
 from pipeline.records import Cue
 
 log = logging.getLogger(__name__)
@@ -92,10 +92,8 @@ def find_inputs(paths: Sequence[Path]) -> PreviewInputs:
 def _kind_of(path: Path) -> str:
     """The kind of a file named on the command line: "vtt", "audio" or "json"."""
     suffix = path.suffix.lower()
-    if suffix == ".vtt":
-        return "vtt"
-    if suffix == ".json":
-        return "json"
+    if (fmt := format_of_suffix(path)) in ("vtt", "json"):
+        return fmt
     if suffix in AUDIO_SUFFIXES:
         return "audio"
     hint = "; the page is built from the .vtt" if suffix == ".srt" else ""
@@ -169,58 +167,6 @@ def _parsed_vtt(raw: bytes, path: Path) -> _Subtitles:
     return _Subtitles(raw=raw, title=(parsed.header_text or "").strip(), cue_keys=keys)
 
 
-def cue_confidences_from_json(path: Path, cue_keys: Sequence[str]) -> dict[str, float]:
-    """Each cue's timing confidence from a transcript JSON whose segments carry one.
-
-    The writers end every cue's last segment with a newline, so the segments group back
-    into cues in order; a cue's confidence is its least sure word's, as in
-    pipeline.subtitles.cues. No ``"confidence"`` in any segment: an empty mapping.
-    """
-    groups = _segment_groups(_read_transcript_json(path), path)
-    if not any("confidence" in seg for group in groups for seg in group):
-        return {}
-    if len(groups) != len(cue_keys):
-        raise PodalignError(
-            f"{path} has {len(groups)} cues but the .vtt has {len(cue_keys)}: they come from "
-            "different runs; run podalign align again"
-        )
-    out: dict[str, float] = {}
-    for key, group in zip(cue_keys, groups, strict=True):
-        values = [seg["confidence"] for seg in group if _is_number(seg.get("confidence"))]
-        if values:
-            out[key] = float(min(values))
-    return out
-
-
-def _read_transcript_json(path: Path) -> list[dict[str, Any]]:
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise PodalignError(f"cannot read {path}: {err.strerror or err}") from err
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise PodalignError(f"{path} is not JSON: {err}") from err
-    segments = document.get("segments") if isinstance(document, dict) else None
-    if not isinstance(segments, list) or not all(isinstance(s, dict) for s in segments):
-        raise PodalignError(f"{path} is not a transcript JSON: it has no list of segments")
-    return segments
-
-
-def _segment_groups(segments: list[dict[str, Any]], path: Path) -> list[list[dict[str, Any]]]:
-    groups: list[list[dict[str, Any]]] = [[]]
-    for segment in segments:
-        body = segment.get("body")
-        if not isinstance(body, str):
-            raise PodalignError(f"{path} has a segment without a text body")
-        groups[-1].append(segment)
-        if body.endswith("\n"):
-            groups.append([])
-    return [g for g in groups if g]
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def confidences_from_cues(cues: Sequence[Cue]) -> dict[str, float]:
     """The cues' confidences keyed as the VTT writer numbers its cues (1, 2, ...)."""
     return {str(n): cue.confidence for n, cue in enumerate(cues, start=1)}
@@ -239,17 +185,14 @@ def write_preview(
 ) -> Path:
     """Write the preview page (atomically) and return its path.
 
-    confidences: per cue key (the VTT cue identifier); when None they come from the
-    JSON, if it carries any. uncovered: stretches of speech no cue covers, listed on the
-    page (pipeline.signal.speakers.uncovered_speech).
+    confidences: per cue key (the VTT cue identifier); they exist only while aligning
+    (no subtitle format carries them), so a page made later marks none. uncovered:
+    stretches of speech no cue covers, listed on the page
+    (pipeline.signal.speakers.uncovered_speech).
     """
     out = Path(out) if out is not None else preview_path(inputs.vtt)
     subtitles = _read_vtt(inputs.vtt)
-    if confidences is None:
-        confidences = (
-            cue_confidences_from_json(inputs.json, subtitles.cue_keys) if inputs.json else {}
-        )
-    page = render_page(inputs, out, subtitles, confidences, threshold, uncovered=uncovered)
+    page = render_page(inputs, out, subtitles, confidences or {}, threshold, uncovered=uncovered)
     try:
         write_atomic(out, page)
     except OSError as err:
@@ -389,10 +332,7 @@ def write_folder_preview(folder: Path, threshold: float = LOW_CONFIDENCE) -> lis
         subtitles = _read_vtt(vtt)
         audio, url = _episode_audio(vtt)
         inputs = PreviewInputs(vtt, audio, _json_beside(vtt))
-        confidences = (
-            cue_confidences_from_json(inputs.json, subtitles.cue_keys) if inputs.json else {}
-        )
-        files[out] = render_page(inputs, out, subtitles, confidences, threshold, audio_url=url)
+        files[out] = render_page(inputs, out, subtitles, {}, threshold, audio_url=url)
         entries.append((subtitles.title or vtt.stem, out))
     index = folder / INDEX_NAME
     files = {index: index_page(folder.resolve().name, entries, index), **files}

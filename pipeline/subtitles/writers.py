@@ -1,4 +1,4 @@
-"""Subtitle files from cues: one writer class per format behind a small registry.
+"""Subtitle files from cues: one writer class per format (pipeline.formats names them).
 
 - ``vtt``: WebVTT via webvtt-py. Every cue with a known speaker starts with a voice
   span, ``<v Linnanmäki>``; text and speaker names are escaped (``&`` ``<`` ``>``), so
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import logging
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,8 +34,6 @@ import webvtt
 from pipeline.errors import PodalignError
 from pipeline.files import publish_together
 from pipeline.records import Cue
-
-log = logging.getLogger(__name__)
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # the line terminators of WebVTT and SRT
 
@@ -65,8 +62,6 @@ TRANSCRIPT_JSON_SCHEMA: dict[str, Any] = {
 
 
 class Writer(Protocol):
-    suffix: str
-
     def render(self, cues: Sequence[Cue], *, title: str | None = None) -> str: ...
 
 
@@ -88,8 +83,6 @@ def _one_line(text: str | None) -> str:
 
 
 class WebVTTWriter:
-    suffix = ".vtt"
-
     def render(self, cues: Sequence[Cue], *, title: str | None = None) -> str:
         captions = [
             webvtt.Caption(
@@ -114,8 +107,6 @@ class WebVTTWriter:
 
 
 class SRTWriter:
-    suffix = ".srt"
-
     def render(self, cues: Sequence[Cue], *, title: str | None = None) -> str:
         subtitles = []
         previous: str | None = None
@@ -137,8 +128,6 @@ class SRTWriter:
 
 
 class TranscriptJSONWriter:
-    suffix = ".json"
-
     def render(self, cues: Sequence[Cue], *, title: str | None = None) -> str:
         segments: list[dict[str, Any]] = []
         floor = 0
@@ -169,13 +158,6 @@ class TranscriptJSONWriter:
         return segments, floor
 
 
-WRITERS: dict[str, Writer] = {
-    "vtt": WebVTTWriter(),
-    "srt": SRTWriter(),
-    "json": TranscriptJSONWriter(),
-}
-
-
 def vtt_timestamp(ms: int) -> str:
     """HH:MM:SS.mmm, hours always written so cues past an hour read the same."""
     hours, rest = divmod(ms, 3_600_000)
@@ -187,37 +169,6 @@ def vtt_timestamp(ms: int) -> str:
 def escape_cue_text(text: str) -> str:
     """WebVTT cue text with &, < and > as character references."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _choices() -> str:
-    return ", ".join(WRITERS)
-
-
-def format_for_path(path: Path) -> str:
-    """The subtitle format a file name asks for, from its suffix."""
-    fmt = format_of_suffix(path)
-    if fmt is None:
-        suffix = Path(path).suffix.lower().lstrip(".")
-        raise PodalignError(
-            f"cannot tell the subtitle format of {path}: the suffix {suffix or '(none)'!r} "
-            f"is not one of {_choices()}; end the name with one of them or name the format"
-        )
-    return fmt
-
-
-def render_subtitles(cues: Sequence[Cue], fmt: str, *, title: str | None = None) -> str:
-    """The cues as the text of a subtitle file in the format ("vtt", "srt", "json")."""
-    writer = WRITERS.get(fmt.lower().lstrip("."))
-    if writer is None:
-        raise PodalignError(f"unknown subtitle format {fmt!r}: choose one of {_choices()}")
-    return writer.render(cues, title=title)
-
-
-def format_of_suffix(path: Path) -> str | None:
-    """The format a file name's suffix names, in any case (x.SRT: "srt"), or None."""
-    suffix = Path(path).suffix.lower().lstrip(".")
-    fmt = {"webvtt": "vtt"}.get(suffix, suffix)
-    return fmt if fmt in WRITERS else None
 
 
 def publish_files(files: dict[Path, str]) -> list[Path]:
@@ -232,14 +183,3 @@ def publish_files(files: dict[Path, str]) -> list[Path]:
             f"cannot write {', '.join(map(str, files))}: {reason}{unchanged}; "
             "choose a folder that exists, is writable and has room"
         ) from err
-
-
-def write_subtitles(
-    cues: Sequence[Cue], path: Path, fmt: str | None = None, *, title: str | None = None
-) -> Path:
-    """Render the cues in the format (or the one the suffix names) and write them atomically."""
-    path = Path(path)
-    fmt = format_for_path(path) if fmt is None else fmt
-    publish_files({path: render_subtitles(cues, fmt, title=title)})
-    log.info("wrote %d cues as %s to %s", len(cues), fmt, path)
-    return path
