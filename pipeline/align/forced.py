@@ -180,10 +180,14 @@ class WindowedAligner:
             is_last = at.frame + frames >= total
             fits = len(placed) if is_last else _kept_count(placed, frames / FRAMES_PER_SECOND)
             keep = heard_count([p for _, _, p in placed], fits)
+            # A far jump holds only if its window hears a whole run of its text: chance
+            # word pairs in a transcription of noisy untranscribed talk landed on text
+            # whose first 3-4 words happened to score as heard (then the thread was lost).
+            landed_far = at.undo is not None and at.frame == at.trusted_at
+            if landed_far and fits and keep < min(_HEARD_RUN, fits):
+                self._undone(at, timings)
+                continue
             if keep == 0 and fits:
-                if at.undo is not None and at.frame == at.trusted_at:
-                    self._undone(at, timings)
-                    continue
                 if at.frame != at.trusted_at and self._moved(at, timings, frames):
                     continue
                 keep = fits  # the window is where the text is, only heard less clearly
