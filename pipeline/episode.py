@@ -14,8 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.align.coverage import coverage
-from pipeline.align.crosslingual import clock
+from pipeline.align.coverage import PLAUSIBLE_CPS, coverage, length_warnings
 from pipeline.align.forced import WindowedAligner
 from pipeline.align.refine import (
     UNHEARD_PROBABILITY,
@@ -24,7 +23,6 @@ from pipeline.align.refine import (
     align_same_language,
     reference_words,
 )
-from pipeline.align.refine import _ranges as sentence_ranges
 from pipeline.errors import PodalignError
 from pipeline.formats import SUBTITLE_FORMATS, format_of_suffix, render_subtitles, subtitle_choices
 from pipeline.inputs.audio import SAMPLE_RATE, as_float, float_blocks, load_pcm
@@ -49,6 +47,7 @@ from pipeline.signal.speakers import (
     speech_from_energy,
 )
 from pipeline.signal.timeline import condensed_samples, speech_timeline
+from pipeline.spans import numbered_ranges, time_range
 from pipeline.subtitles.cues import cues_from_alignment
 from pipeline.subtitles.writers import publish_files
 from pipeline.whisper.languages import (
@@ -59,10 +58,6 @@ from pipeline.whisper.languages import (
 )
 
 log = logging.getLogger(__name__)
-
-# Read speech runs about 10-20 characters a second; far outside this the transcript and the
-# audio are not the same episode, or one of them is incomplete.
-_PLAUSIBLE_CPS = (4.0, 35.0)
 
 
 @dataclass(frozen=True)
@@ -253,7 +248,7 @@ def alignment_for(
     audio_lang = guess.language if guess else options.audio_lang or text_lang
     assert audio_lang is not None
     text_lang = text_lang or audio_lang
-    extra = _length_warnings(reference, speech)
+    extra = length_warnings(reference, speech)
     if text_lang != audio_lang:
         log.warning(
             "the transcript is in %s but the audio in %s: cross-lingual alignment",
@@ -363,8 +358,8 @@ def asr_only_alignment(asr: Transcription, language: str) -> Alignment:
 
 
 # A sentence "said" faster than this many characters a second was squeezed in by the
-# aligner where it ran out of audio, not heard: read speech runs 10-20 (_PLAUSIBLE_CPS).
-_SQUEEZED_CPS = _PLAUSIBLE_CPS[1]
+# aligner where it ran out of audio, not heard: read speech runs 10-20 (PLAUSIBLE_CPS).
+_SQUEEZED_CPS = PLAUSIBLE_CPS[1]
 # Added to a sentence's span before judging its speed: a short "Ja." snapped to 0.1 s of
 # speech is quick, not squeezed.
 _SQUEEZE_SLACK_SECONDS = 0.5
@@ -408,7 +403,7 @@ def heard_only(alignment: Alignment, *, keep: bool = False) -> Alignment:
         else "left out of the subtitles (--keep-unheard keeps them, marked unsure)"
     )
     notes = [
-        f"sentences {sentence_ranges(run)} ({clock(start)}–{clock(end)}) were not heard "
+        f"sentences {numbered_ranges(run)} ({time_range(start, end)}) were not heard "
         f"in the audio: {what}"
         for run, start, end in _unheard_runs(alignment, positions)
     ]
@@ -435,17 +430,3 @@ def _unheard_runs(
         if position is not None:
             run = [position]
     return runs
-
-
-def _length_warnings(reference: Reference, speech: list[tuple[float, float]]) -> list[str]:
-    chars = sum(len(s.text) for s in reference.sentences)
-    speaking = sum(e - s for s, e in speech)
-    rate = chars / max(speaking, 1e-6)
-    low, high = _PLAUSIBLE_CPS
-    if rate > high:
-        return [f"the transcript is much longer than the speech ({rate:.0f} characters per "
-                "second of speech): same episode? audio complete?"]  # fmt: skip
-    if rate < low:
-        return [f"the transcript is much shorter than the speech ({rate:.1f} characters per "
-                "second of speech): part of the episode will have no subtitles"]  # fmt: skip
-    return []

@@ -13,6 +13,9 @@ from typing import Literal
 # How an episode's text met its audio: the reference on speech in its own language, the
 # reference on speech in another, or no reference (Whisper's own words).
 AlignmentMode = Literal["same-language", "cross-lingual", "asr-only"]
+# A sentence or cue timed with less confidence than this is unsure: the log counts such
+# cues, the aligners warn with their times, and the preview page marks them.
+LOW_CONFIDENCE = 0.5
 
 # --- reference transcript (pipeline.inputs.transcript) -------------------------------
 

@@ -34,7 +34,7 @@ def test_squeezed_and_untimed_sentences_are_left_out_with_their_true_range() -> 
     out = heard_only(aligned)
     assert [s.index for s in out.sentences] == [0]
     assert out.warnings == (
-        "sentences 2-3 (0:03–0:03) were not heard in the audio: left out of the subtitles "
+        "sentences 2-3 (0:03.0–0:03.1) were not heard in the audio: left out of the subtitles "
         "(--keep-unheard keeps them, marked unsure)",
     )
     kept = heard_only(aligned, keep=True)

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from pipeline.align.refine import UNHEARD_PROBABILITY
-from pipeline.records import AlignedSentence, Coverage
+from pipeline.records import AlignedSentence, Coverage, Reference
+from pipeline.spans import merged, time_range
 
 # Speech without a subtitle for this long is reported: longer than an ad read or a jingle
 # with talk over it, as long as the aligner takes to find its thread again.
@@ -28,15 +29,12 @@ _COVER_MARGIN = 0.5
 _LONGEST_WORD = 2.0
 # Read speech runs 10-20 characters a second, fast talk 25; above this nobody speaks.
 CRAMMED_CPS = 40.0
+# Read speech runs about 10-20 characters a second; far outside this the transcript and the
+# audio are not the same episode, or one of them is incomplete.
+PLAUSIBLE_CPS = (4.0, 35.0)
 # A run of this many sentences that fast is reported: one short sentence snapped tight
 # between two pauses can reach it honestly.
 CRAMMED_RUN = 3
-
-
-def clock(seconds: float) -> str:
-    """42:10 (minutes may pass 59: an episode's times read as a player shows them)."""
-    whole = round(seconds)
-    return f"{whole // 60}:{whole % 60:02d}"
 
 
 def crammed_runs(sentences: Sequence[AlignedSentence]) -> list[tuple[int, int]]:
@@ -71,7 +69,7 @@ def unsubtitled_stretches(
 ) -> list[tuple[float, float]]:
     """(start, end) of each stretch holding UNSUBTITLED_SECONDS or more of speech that no
     shown span covers; uncovered pieces less than _STRETCH_GAP apart are one stretch."""
-    uncovered = _uncovered(speech, _merged(shown))
+    uncovered = _uncovered(speech, merged(shown, pad=_COVER_MARGIN))
     stretches: list[list[float]] = []
     for a, b in uncovered:
         if stretches and a - stretches[-1][1] < _STRETCH_GAP:
@@ -80,16 +78,6 @@ def unsubtitled_stretches(
         else:
             stretches.append([a, b, b - a])
     return [(a, b) for a, b, said in stretches if said >= UNSUBTITLED_SECONDS]
-
-
-def _merged(spans: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
-    out: list[list[float]] = []
-    for a, b in sorted((a - _COVER_MARGIN, b + _COVER_MARGIN) for a, b in spans):
-        if out and a <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], b)
-        else:
-            out.append([a, b])
-    return [(a, b) for a, b in out]
 
 
 def _uncovered(
@@ -125,15 +113,17 @@ def coverage(
         if k not in crammed and s.confidence >= UNHEARD_PROBABILITY
     ]
     speech_seconds = sum(b - a for a, b in speech)
-    well = speech_seconds - sum(b - a for a, b in _uncovered(speech, _merged(_spans(good))))
+    well = speech_seconds - sum(
+        b - a for a, b in _uncovered(speech, merged(_spans(good), pad=_COVER_MARGIN))
+    )
     problems = [
-        (a, f"{clock(a)}–{clock(b)}: speech with no subtitle")
+        (a, f"{time_range(a, b)}: speech with no subtitle")
         for a, b in unsubtitled_stretches(speech, _spans(sentences))
     ]
     for i, j in runs:
         first, last = sentences[i], sentences[j]
         problems.append((first.start,
-            f"{clock(first.start)}–{clock(last.end)}: {j - i + 1} sentences crammed into "
+            f"{time_range(first.start, last.end)}: {j - i + 1} sentences crammed into "
             f"{last.end - first.start:.1f} s, faster than anyone speaks (text missing from "
             "the audio, or misaligned)"
         ))  # fmt: skip
@@ -148,3 +138,18 @@ def _spans(sentences: Sequence[AlignedSentence]) -> list[tuple[float, float]]:
     whose last word an aligner stretched over a minute of untranscribed talk covers its own
     words, not that minute."""
     return [(w.start, min(w.end, w.start + _LONGEST_WORD)) for s in sentences for w in s.words]
+
+
+def length_warnings(reference: Reference, speech: Sequence[tuple[float, float]]) -> list[str]:
+    """A transcript far too long or too short for the speech, said once, for every mode."""
+    chars = sum(len(s.text) for s in reference.sentences)
+    speaking = sum(e - s for s, e in speech)
+    rate = chars / max(speaking, 1e-6)
+    low, high = PLAUSIBLE_CPS
+    if rate > high:
+        return [f"the transcript is much longer than the speech ({rate:.0f} characters per "
+                "second of speech): same episode? audio complete?"]  # fmt: skip
+    if rate < low:
+        return [f"the transcript is much shorter than the speech ({rate:.1f} characters per "
+                "second of speech): part of the episode will have no subtitles"]  # fmt: skip
+    return []

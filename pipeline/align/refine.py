@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from pipeline.records import AlignedSentence, AlignedWord, Alignment, Reference, Word
+from pipeline.spans import numbered_ranges, time_range
 
 # Whisper's word edges wander by a tenth of a second or two; the speech-region edge
 # (where the energy rises out of the pause) is sharper, so sentence edges snap to it.
@@ -41,7 +42,7 @@ SQUEEZED_SECONDS_PER_CHAR = 0.04
 # stretched over it (real voices in one episode stay within a factor 1.7 of the median).
 IMPLAUSIBLE_RATE_FACTOR = 2.0
 RATE_CHECK_CHARS = 15  # shorter sentences ("Ja!") vary too much to judge
-UNSURE_CONFIDENCE = 0.3  # below the preview's 0.5: the page marks the cue
+UNSURE_CONFIDENCE = 0.3  # below LOW_CONFIDENCE: the page marks the cue
 # How many words at a sentence's edge may be spread over speech it does not hold.
 EDGE_WORDS = 3
 # The shortest pause between a false start (or an aside) and the sentence that is still
@@ -283,16 +284,12 @@ def rate_checked(
         else:
             runs.append([s])
     doubts = [
-        f"sentences {_ranges([s.index for s in r])} "
-        f"({_clock(r[0].start)}–{_clock(r[-1].end)}) are timed at a rate no voice speaks: "
+        f"sentences {numbered_ranges([s.index for s in r])} "
+        f"({time_range(r[0].start, r[-1].end)}) are timed at a rate no voice speaks: "
         "next to speech the transcript lacks (an aside, an ad)? check them"
         for r in runs
     ]
     return out, doubts
-
-
-def _clock(t: float) -> str:
-    return f"{int(t // 60)}:{t % 60:04.1f}"
 
 
 def alignment_warnings(
@@ -305,32 +302,15 @@ def alignment_warnings(
     untimed = sorted({index for (index, _), t in zip(words, timings, strict=True) if t is None})
     if untimed:
         warnings.append(
-            f"{UNTIMED_WARNING}: sentences {_ranges(untimed)} are placed at the end, unheard"
+            f"{UNTIMED_WARNING}: sentences {numbered_ranges(untimed)} are placed at the end, "
+            "unheard"
         )
     unheard = [
         s.index for s in sentences if s.confidence < UNHEARD_PROBABILITY and s.index not in untimed
     ]
     if unheard:
         warnings.append(
-            f"sentences {_ranges(unheard)} {UNHEARD_WARNING} "
+            f"sentences {numbered_ranges(unheard)} {UNHEARD_WARNING} "
             "(missing from the audio, or said differently); check them"
         )
     return warnings
-
-
-def _ranges(indices: Sequence[int]) -> str:
-    """1-based, compact: 3-5, 9."""
-    parts: list[str] = []
-    run = [indices[0]]
-    for i in indices[1:]:
-        if i == run[-1] + 1:
-            run.append(i)
-            continue
-        parts.append(_run_text(run))
-        run = [i]
-    parts.append(_run_text(run))
-    return ", ".join(parts)
-
-
-def _run_text(run: list[int]) -> str:
-    return f"{run[0] + 1}" if len(run) == 1 else f"{run[0] + 1}-{run[-1] + 1}"

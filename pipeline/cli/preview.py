@@ -7,9 +7,9 @@ from pathlib import Path
 
 from pipeline.cli.options import add_command, add_options
 from pipeline.errors import PodalignError
+from pipeline.records import LOW_CONFIDENCE
 from pipeline.subtitles.preview import (
     INDEX_NAME,
-    LOW_CONFIDENCE,
     find_inputs,
     holds_several_episodes,
     write_folder_preview,

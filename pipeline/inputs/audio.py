@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.errors import PodalignError
-from pipeline.inputs.audiocheck import header_duration
+from pipeline.inputs.audiocheck import check_not_truncated, header_duration
 
 SAMPLE_RATE = 16000
 # Below this RMS (about -60 dBFS) a whole file is taken as silence: nothing to align.
@@ -44,11 +44,7 @@ def load_pcm(path: Path) -> np.ndarray:
     seconds = len(samples) / SAMPLE_RATE
     if seconds < 0.1:
         raise PodalignError(f"{path}: the audio decodes to nothing; the file is damaged")
-    if claimed and seconds < claimed * 0.9 - 0.5:
-        raise PodalignError(
-            f"{path}: truncated audio: its header says {claimed:.1f} s but only "
-            f"{seconds:.1f} s decode; fetch the file again"
-        )
+    check_not_truncated(str(path), claimed, seconds, "fetch the file again")
     if rms(samples) < _SILENCE_RMS:
         raise PodalignError(f"{path}: the audio is silent; there is no speech to align")
     return samples

@@ -61,9 +61,14 @@ def check_audio(path: Path, label: str | None = None) -> float:
     decoded = decoded_duration(path)
     if decoded <= 0:
         raise PodalignError(f"{label}: audio stream decodes to nothing; the file is damaged")
+    check_not_truncated(label, claimed, decoded, "download it again or fix the file at its source")
+    return decoded
+
+
+def check_not_truncated(label: str, claimed: float | None, decoded: float, remedy: str) -> None:
+    """Raise PodalignError when far less decodes than the header promises (a cut-off file)."""
     if claimed and decoded < claimed * _TRUNCATION_TOLERANCE - _TRUNCATION_SLACK_SECONDS:
         raise PodalignError(
             f"{label}: truncated audio: its header says {claimed:.1f} s but only "
-            f"{decoded:.1f} s decode; download it again or fix the file at its source"
+            f"{decoded:.1f} s decode; {remedy}"
         )
-    return decoded

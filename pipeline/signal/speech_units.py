@@ -17,12 +17,20 @@ import numpy as np
 
 from pipeline.records import Transcription
 from pipeline.signal.speakers import Candidate
+from pipeline.spans import merged
 
 SHORT_REGION = 0.6  # seconds: shorter regions without ASR words are not speech
 JINGLE_PAUSE = 1.0  # seconds of pause after a wordless intro (or before an outro)
 JINGLE_MAX = 30.0  # seconds: no longer intro/outro is dropped
 UNITS_PER_SENTENCE = 2  # at least: halving long units adds the starts pauses miss
 MIN_REGION = 1e-3  # seconds: a shorter span (a zero-length ASR segment) cuts into empty units
+WORD_REACH = 0.3  # seconds: Whisper's word times wander this far from the speech they cover
+WORD_PAD = 0.2  # seconds: an ASR word this close to a short region makes it speech
+FULL_BREAK_GAP = 0.6  # seconds: a silent gap this long between ASR words is a full break
+MIN_BREAK_STRENGTH = 0.25  # a shorter gap (under 0.15 s) is word-time jitter, not a pause
+CUT_MARGIN = 0.2  # seconds: no cut this close to a region's edge or another cut
+CHANGE_REACH = 0.05  # seconds: a voice-change candidate this close to a unit's start is its
+HALVINGS_PER_SENTENCE = 4  # bounds the halving loop, so hours of audio stay quick
 
 
 @dataclass(frozen=True)
@@ -43,15 +51,8 @@ class Units:
 
 def merged_spans(spans: Sequence[tuple[float, float]], duration: float) -> list[list[float]]:
     """Spans clipped to [0, duration], sorted, overlaps merged, empty ones dropped."""
-    merged: list[list[float]] = []
-    for a, b in sorted((max(0.0, a), min(duration, b)) for a, b in spans):
-        if b - a < MIN_REGION:
-            continue
-        if merged and a <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], b)
-        else:
-            merged.append([a, b])
-    return merged
+    clipped = [(max(0.0, a), min(duration, b)) for a, b in spans]
+    return [[a, b] for a, b in merged([(a, b) for a, b in clipped if b - a >= MIN_REGION])]
 
 
 def clean_regions(
@@ -60,25 +61,25 @@ def clean_regions(
     """Sorted, non-overlapping regions inside [0, duration], without a wordless intro or
     outro (music is loud but has no words) or short wordless noises; the ASR's segments or
     the whole file when nothing is left."""
-    merged = merged_spans(speech, duration)
+    regions = merged_spans(speech, duration)
     real = [w for w in asr.words if any(ch.isalnum() for ch in w.text)]  # not "..." on music
     words = [(w.start + w.end) / 2 for w in real]
     if words:
-        heard = [any(a - 0.3 <= t <= b + 0.3 for t in words) for a, b in merged]
-        first = leading_jingle(merged, heard)
-        last = len(merged) - leading_jingle(merged[first:][::-1], heard[first:][::-1])
-        merged = merged[first:last]
+        heard = [any(a - WORD_REACH <= t <= b + WORD_REACH for t in words) for a, b in regions]
+        first = leading_jingle(regions, heard)
+        last = len(regions) - leading_jingle(regions[first:][::-1], heard[first:][::-1])
+        regions = regions[first:last]
         # A short wordless region inside is a click, breath or room noise before a clip.
-        spoken = [(w.start - 0.2, w.end + 0.2) for w in real]
-        merged = [
+        spoken = [(w.start - WORD_PAD, w.end + WORD_PAD) for w in real]
+        regions = [
             [a, b]
-            for a, b in merged
+            for a, b in regions
             if b - a >= SHORT_REGION or any(x < b and a < y for x, y in spoken)
         ]
-    if not merged:  # no usable speech regions: the ASR's segments, else the whole file
+    if not regions:  # no usable speech regions: the ASR's segments, else the whole file
         spans = [(g.start, g.end) for g in asr.segments]
-        merged = merged_spans(spans, duration) or [[0.0, duration]]
-    return [(a, b) for a, b in merged]
+        regions = merged_spans(spans, duration) or [[0.0, duration]]
+    return [(a, b) for a, b in regions]
 
 
 def leading_jingle(regions: list[list[float]], heard: list[bool]) -> int:
@@ -99,15 +100,16 @@ def leading_jingle(regions: list[list[float]], heard: list[bool]) -> int:
 def asr_breaks(asr: Transcription) -> list[tuple[float, float]]:
     """(time, strength 0..1) where the ASR suggests a sentence may start: the start of the
     word after a sentence end (.?!: strength 1) or after a silent gap in its word times
-    (strength grows with the gap, full at 0.6 s), which still shows pauses that the speech
+    (strength grows with the gap, full at FULL_BREAK_GAP), which still shows pauses that the speech
     regions merged over."""
     out = []
     for w, nxt in itertools.pairwise(asr.words):
         gap = nxt.start - w.end
         if gap < 0:
             continue
-        strength = 1.0 if w.text.strip().endswith((".", "?", "!")) else min(1.0, gap / 0.6)
-        if strength >= 0.25:
+        full_stop = w.text.strip().endswith((".", "?", "!"))
+        strength = 1.0 if full_stop else min(1.0, gap / FULL_BREAK_GAP)
+        if strength >= MIN_BREAK_STRENGTH:
             out.append((nxt.start, strength))
     return out
 
@@ -116,20 +118,20 @@ def region_cuts(
     a: float, b: float, breaks: list[tuple[float, float]], boundaries: Sequence[Candidate]
 ) -> list[tuple[float, float, float]]:
     """(time, half pause, punct) where to cut the region [a, b]: pauses the speech regions
-    merged over (from the candidates) and the ASR's sentence ends, at least 0.2 s apart."""
+    merged over (from the candidates) and the ASR's sentence ends, at least CUT_MARGIN apart."""
     cuts: list[tuple[float, float, float]] = []
     for c in sorted(boundaries, key=lambda c: c.time):  # pauses first: they are surer
         t, half = c.time, c.pause_length / 2
-        if a + 0.2 + half < t < b - 0.2 - half and (
-            not cuts or t - half > cuts[-1][0] + cuts[-1][1] + 0.2
+        if a + CUT_MARGIN + half < t < b - CUT_MARGIN - half and (
+            not cuts or t - half > cuts[-1][0] + cuts[-1][1] + CUT_MARGIN
         ):
             cuts.append((t, half, 0.0))
     for t, strength in breaks:  # the ASR's: on a pause it marks it, else a cut of its own
-        near = [k for k, (u, half, _) in enumerate(cuts) if abs(t - u) <= half + 0.3]
+        near = [k for k, (u, half, _) in enumerate(cuts) if abs(t - u) <= half + WORD_REACH]
         if near:
             k = near[0]
             cuts[k] = (*cuts[k][:2], max(cuts[k][2], strength))
-        elif a + 0.2 < t < b - 0.2:
+        elif a + CUT_MARGIN < t < b - CUT_MARGIN:
             cuts.append((t, 0.0, strength))
             cuts.sort()
     return cuts
@@ -138,7 +140,7 @@ def region_cuts(
 def halved(piece: tuple[float, float, float], word_starts: np.ndarray) -> list:
     """The piece cut in two at the ASR word start nearest its middle (else the middle)."""
     a, b, punct = piece
-    inside = word_starts[(word_starts > a + 0.3) & (word_starts < b - 0.3)]
+    inside = word_starts[(word_starts > a + WORD_REACH) & (word_starts < b - WORD_REACH)]
     mid = (a + b) / 2
     t = float(inside[np.argmin(np.abs(inside - mid))]) if len(inside) else mid
     return [(a, t, punct), (t, b, 0.0)]
@@ -165,7 +167,7 @@ def build_units(
     # Also no unit longer than a mean sentence: where Whisper heard nothing for 30 s, the
     # starts hidden there must stay reachable. Bounded, so hours of audio stay quick.
     mean_sentence = sum(b - a for a, b, _ in pieces) / max(n_sentences, 1)
-    for _ in range(4 * n_sentences + 10):
+    for _ in range(HALVINGS_PER_SENTENCE * n_sentences + 10):
         k = max(range(len(pieces)), key=lambda i: pieces[i][1] - pieces[i][0])
         if len(pieces) >= UNITS_PER_SENTENCE * n_sentences and (
             pieces[k][1] - pieces[k][0] <= mean_sentence
@@ -180,7 +182,7 @@ def build_units(
     change = np.zeros(len(pieces))
     for c, zc in zip(boundaries, z, strict=False):
         k = int(np.searchsorted(start, c.time))  # the unit that starts after this pause
-        if 0 < k < len(pieces) and end[k - 1] - 0.05 <= c.time <= start[k] + 0.05:
+        if 0 < k < len(pieces) and end[k - 1] - CHANGE_REACH <= c.time <= start[k] + CHANGE_REACH:
             change[k] = max(change[k], zc) if change[k] else zc
     punct = np.array([p[2] for p in pieces])
     return Units(start, end, pause, punct, change)

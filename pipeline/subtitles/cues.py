@@ -24,7 +24,7 @@ import math
 from dataclasses import dataclass
 
 from pipeline.errors import PodalignError
-from pipeline.records import AlignedWord, Alignment, Cue
+from pipeline.records import LOW_CONFIDENCE, AlignedWord, Alignment, Cue
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def cues_from_alignment(
     min_ms: int = 1000,
     max_ms: int = 7000,
     max_cps: float = 17.0,
-    low_confidence: float = 0.5,
+    low_confidence: float = LOW_CONFIDENCE,
 ) -> list[Cue]:
     """Subtitle cues for every word of every sentence, in order, timed without overlaps."""
     _check_settings(max_line, max_lines, min_ms, max_ms, max_cps)

@@ -38,11 +38,10 @@ import webvtt
 from pipeline.errors import PodalignError
 from pipeline.files import publish_together, write_atomic
 from pipeline.formats import format_of_suffix
-from pipeline.records import Cue
+from pipeline.records import LOW_CONFIDENCE, Cue
 
 log = logging.getLogger(__name__)
 
-LOW_CONFIDENCE = 0.5  # the threshold pipeline.subtitles.cues reports doubtful cues with
 AUDIO_SUFFIXES = (".mp3", ".m4a", ".aac", ".ogg", ".oga", ".opus", ".wav", ".flac", ".webm")
 PAGE_SUFFIX = ".preview.html"
 
