@@ -34,6 +34,7 @@ test: setup
 lint: setup
 	$(BIN)/ruff check pipeline tests samples bench
 	$(BIN)/ruff format --check pipeline tests samples bench
+	$(BIN)/mypy
 
 PEERS_PY := .peers-venv/bin/python
 

@@ -11,6 +11,7 @@ import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -56,6 +57,9 @@ from pipeline.whisper.languages import (
     language_warnings,
     untested_languages,
 )
+
+if TYPE_CHECKING:
+    from faster_whisper import WhisperModel
 
 log = logging.getLogger(__name__)
 
@@ -314,7 +318,7 @@ def _heard(probe: WindowedAligner | None, text_lang: str | None) -> bool:
     return heard >= _HEARD_THRESHOLD
 
 
-def _detected(model, samples: np.ndarray) -> LanguageGuess:
+def _detected(model: WhisperModel, samples: np.ndarray) -> LanguageGuess:
     from pipeline.whisper.transcribe import detect_language
 
     guess = detect_language(model, samples)
@@ -322,7 +326,9 @@ def _detected(model, samples: np.ndarray) -> LanguageGuess:
     return guess
 
 
-def _asr(samples: np.ndarray, model, language: str, options: AlignOptions) -> Transcription:
+def _asr(
+    samples: np.ndarray, model: WhisperModel, language: str, options: AlignOptions
+) -> Transcription:
     from pipeline.whisper.transcribe import transcribe
 
     return transcribe(
@@ -331,7 +337,14 @@ def _asr(samples: np.ndarray, model, language: str, options: AlignOptions) -> Tr
     )  # fmt: skip
 
 
-def _cross_lingual(samples, reference, model, audio_lang, speech, options) -> Alignment:
+def _cross_lingual(
+    samples: np.ndarray,
+    reference: Reference,
+    model: WhisperModel,
+    audio_lang: str,
+    speech: list[tuple[float, float]],
+    options: AlignOptions,
+) -> Alignment:
     from pipeline.align.crosslingual import align_cross_lingual
     from pipeline.signal.speakers import turn_boundary_candidates
 
@@ -343,7 +356,7 @@ def _cross_lingual(samples, reference, model, audio_lang, speech, options) -> Al
 
 def asr_only_alignment(asr: Transcription, language: str) -> Alignment:
     """Subtitles from the speech recognition alone, for episodes without a transcript."""
-    sentences = []
+    sentences: list[AlignedSentence] = []
     for segment in asr.segments:
         words = tuple(
             AlignedWord(w.text, w.start, w.end, w.probability) for w in segment.words if w.text

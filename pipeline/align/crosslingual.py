@@ -196,11 +196,12 @@ def dp_spans(
             back[i + 1, j + k] = np.where(better, j, back[i + 1, j + k])
     if skipped is not None:
         total[n], came[n] = _with_skips(total[n], skipped)
-    spans, j = [], m
+    spans: list[tuple[int, int]] = []
+    at = m
     for i in range(n, 0, -1):
-        end = int(came[i, j])
-        j = int(back[i, end])
-        spans.append((j, end))
+        end = int(came[i, at])
+        at = int(back[i, end])
+        spans.append((at, end))
     return spans[::-1]
 
 

@@ -18,11 +18,18 @@ import logging
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from pipeline.inputs.audio import SAMPLE_RATE, as_float
 from pipeline.records import Word
+
+if TYPE_CHECKING:
+    from faster_whisper import WhisperModel
+    from faster_whisper.tokenizer import Tokenizer
+
+    from pipeline.signal.timeline import CondensedAudio
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +82,8 @@ class WindowedAligner:
 
     def __init__(
         self,
-        samples: np.ndarray | Sequence[float],
-        model,
+        samples: np.ndarray | Sequence[float] | CondensedAudio,
+        model: WhisperModel,
         language: str,
         words: Sequence[str],
         window_seconds: float = WINDOW_SECONDS,
@@ -126,7 +133,7 @@ class WindowedAligner:
             self.model, self.tokenizer, self._encoded(start_frame, frames), frames, tokens
         )
 
-    def _encoded(self, start_frame: int, frames: int):
+    def _encoded(self, start_frame: int, frames: int) -> Any:  # a ctranslate2.StorageView
         """The encoder output of the window at start_frame; the last one is kept, since a
         window that lost the thread is transcribed from it as well."""
         if self._encoded_at is None or self._encoded_at[0] != start_frame:
@@ -348,7 +355,11 @@ def _candidate_count(word_tokens: Sequence[list[int]], first: int) -> int:
 
 
 def _placed(
-    model, tokenizer, encoded, frames: int, word_tokens: Sequence[list[int]]
+    model: WhisperModel,
+    tokenizer: Tokenizer,
+    encoded: Any,  # a ctranslate2.StorageView (ctranslate2 ships no annotations)
+    frames: int,
+    word_tokens: Sequence[list[int]],
 ) -> list[tuple[float, float, float]]:
     """(start, end, mean token probability) of each word within the window, in seconds."""
     flat = [t for toks in word_tokens for t in toks]

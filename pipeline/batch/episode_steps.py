@@ -135,7 +135,7 @@ def _well_aligned(result: EpisodeResult) -> dict[str, float] | None:
 
 def outcome_reason(work: Work, result: EpisodeResult) -> str:
     """Return the summary's detail for a done episode: how it was aligned, and caveats."""
-    detail = result.mode
+    detail: str = result.mode
     if work.match.origin == "none":
         detail += " (no reference transcript found)"
     else:

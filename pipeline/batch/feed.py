@@ -129,7 +129,7 @@ def read_playlist(url: str) -> Feed:
     params = {"extract_flat": "in_playlist", "quiet": True, "no_warnings": True,
               "cachedir": False, "logger": _CollectingLogger([])}  # fmt: skip
     try:
-        with yt_dlp.YoutubeDL(params) as ydl:  # type: ignore[arg-type]
+        with yt_dlp.YoutubeDL(params) as ydl:
             info = ydl.extract_info(url, download=False) or {}
             entries = tuple(_playlist_entry(ydl, e) for e in info.get("entries") or () if e)
     except yt_dlp.utils.DownloadError as err:

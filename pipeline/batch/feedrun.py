@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pipeline.batch.episode_steps import Fetched, build_report
 from pipeline.batch.feed import FeedEntry, read_feed
@@ -105,7 +105,7 @@ def _engine(
     options: BatchOptions,
     state: StateStore,
     archive: DownloadArchive,
-    backend: Callable[[BackendSpec], Backend],
+    backend: Callable[[BackendSpec], Backend[Any]],
 ) -> Engine:
     align = options.align
     # A rerun after a transcript edit then skips the ASR. Ray nodes share no file system:
@@ -126,7 +126,7 @@ def _engine(
     )
 
 
-def _backend_factory(options: BatchOptions) -> Callable[[BackendSpec], Backend]:
+def _backend_factory(options: BatchOptions) -> Callable[[BackendSpec], Backend[Any]]:
     """The engine's workers, started only once there is work (Ray is imported only here)."""
     if options.engine == "local":
         resolved_device(options.align.device, options.align.compute_type)  # fail before work
@@ -175,8 +175,8 @@ def sweep_stale_files(out_dir: Path) -> None:
         temp.unlink(missing_ok=True)
     for scratch in out_dir.glob(f"{SCRATCH_PREFIX}*"):
         shutil.rmtree(scratch, ignore_errors=True)
-    for scratch in ("downloads", "transcripts"):
-        shutil.rmtree(state_dir(out_dir) / scratch, ignore_errors=True)
+    for kept_apart in ("downloads", "transcripts"):
+        shutil.rmtree(state_dir(out_dir) / kept_apart, ignore_errors=True)
 
 
 def publish(out_dir: Path, title: str | None, state: StateStore, base_url: str | None) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline import __version__
 from pipeline.batch.feed import FeedEntry
@@ -19,6 +20,9 @@ from pipeline.batch.state import EpisodeState, StateStore
 from pipeline.errors import PodalignError
 from pipeline.inputs.fetch import file_sha256, require_http_url
 from pipeline.names import safe_stem, short_hash
+
+if TYPE_CHECKING:
+    from pipeline.episode import AlignOptions
 
 
 @dataclass(frozen=True)
@@ -38,12 +42,12 @@ class Work:
 _UNHASHED_DEFAULTS = {"device": "auto", "compute_type": None}
 
 
-def settings_hash(options: object, version: str = __version__) -> str:
+def settings_hash(options: AlignOptions, version: str = __version__) -> str:
     """Return a short hash of what shapes the output files: the alignment settings and the
     podalign version that applies them (an upgrade may align differently, so it redoes)."""
     fields = {
         k: v
-        for k, v in asdict(options).items()  # type: ignore[call-overload]
+        for k, v in asdict(options).items()
         if k != "cache_dir" and (k not in _UNHASHED_DEFAULTS or v != _UNHASHED_DEFAULTS[k])
     }
     text = json.dumps({"podalign": version, **fields}, sort_keys=True, default=str)

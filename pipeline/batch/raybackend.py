@@ -28,13 +28,14 @@ import os
 import shutil
 import socket
 import tempfile
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import ray
+from ray import ObjectRef
 from ray.exceptions import RayError
 
 from pipeline.batch.episode_steps import Fetched, FetchFailure, fetch_outcome
@@ -61,7 +62,7 @@ DOWNLOADER_RESTARTS = 3
 GPU_ALIGNER_CPUS = 1
 
 
-def ray_backend(address: str | None) -> Callable[[BackendSpec], Backend]:
+def ray_backend(address: str | None) -> Callable[[BackendSpec], Backend[Any]]:
     """The factory the Engine calls once there is work: it joins or starts Ray then."""
     return partial(RayBackend, address=address)
 
@@ -99,8 +100,10 @@ class Downloader:
             result = fetch_outcome(work, scratch, options)
             if isinstance(result, FetchFailure):
                 return result, None
-            linked = result.transcript.read_bytes() if work.match.link is not None else None
-            return Downloaded(result, linked), result.audio.path.read_bytes()  # type: ignore[union-attr]
+            linked = None
+            if work.match.link is not None and result.transcript is not None:
+                linked = result.transcript.read_bytes()
+            return Downloaded(result, linked), result.audio.path.read_bytes()
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
@@ -165,16 +168,16 @@ class RayBackend:
         self._idle: list[Any] = []
         self._downloaders = [_new_downloader(node, self.lookahead) for node in _alive_nodes()]
         self._fetches = 0  # downloads handed out so far: they go to the nodes in turn
-        self._busy: dict[Hashable, Any] = {}  # align ref -> its actor
+        self._busy: dict[ObjectRef[Any], Any] = {}  # align ref -> its actor
         self._audio: dict[str, Any] = {}  # episode key -> its audio's object ref
-        self._audio_of_fetch: dict[Hashable, Any] = {}
+        self._audio_of_fetch: dict[ObjectRef[Any], Any] = {}
 
     def _new_actor(self) -> Any:
         return _RemoteAligner.options(**self._actor_options).remote(
             self.spec.align, self._actor_options["num_cpus"], self._level
         )
 
-    def fetch(self, work: Work) -> Hashable:
+    def fetch(self, work: Work) -> ObjectRef[Any]:
         options = replace(self.spec.fetch, archive=work.archive, progress=False)
         downloader = self._downloaders[self._fetches % len(self._downloaders)]
         self._fetches += 1
@@ -182,7 +185,7 @@ class RayBackend:
         self._audio_of_fetch[meta] = audio
         return meta
 
-    def fetched(self, handle: Hashable) -> Fetched | FetchFailure:
+    def fetched(self, handle: ObjectRef[Any]) -> Fetched | FetchFailure:
         audio = self._audio_of_fetch.pop(handle)
         try:
             result = ray.get(handle)
@@ -200,7 +203,7 @@ class RayBackend:
         self._audio[fetched.work.entry.key] = audio
         return fetched
 
-    def align(self, fetched: Fetched) -> Hashable:
+    def align(self, fetched: Fetched) -> ObjectRef[Any]:
         work = fetched.work
         transcript = fetched.transcript
         job = AlignJob(
@@ -216,11 +219,11 @@ class RayBackend:
         self._busy[ref] = actor
         return ref
 
-    def wait(self, handles: Sequence[Hashable]) -> list[Hashable]:
+    def wait(self, handles: Sequence[ObjectRef[Any]]) -> list[ObjectRef[Any]]:
         finished, _ = ray.wait(list(handles), num_returns=1)
         return finished
 
-    def aligned(self, handle: Hashable) -> AlignDone:
+    def aligned(self, handle: ObjectRef[Any]) -> AlignDone:
         actor = self._busy.pop(handle)
         try:
             aligned: Aligned = ray.get(handle)

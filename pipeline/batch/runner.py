@@ -24,7 +24,7 @@ from concurrent.futures import wait as wait_for
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
@@ -37,8 +37,8 @@ from pipeline.batch.episode_steps import (
     outcome_reason,
 )
 from pipeline.batch.planning import Work
-from pipeline.batch.reports import EpisodeOutcome, write_item_snippet, write_report
-from pipeline.batch.state import DownloadArchive, StateStore, state_dir
+from pipeline.batch.reports import EpisodeOutcome, Outcome, write_item_snippet, write_report
+from pipeline.batch.state import DownloadArchive, StateStore, Status, state_dir
 from pipeline.batch.workers import AlignDone, AlignJob, align_job, init_worker
 from pipeline.inputs.fetch import FetchOptions
 from pipeline.names import printable
@@ -59,24 +59,27 @@ class WorkerDied(Exception):
     """The process aligning an episode died (killed, out of memory, its node lost)."""
 
 
-class Backend(Protocol):
+Handle = TypeVar("Handle", bound=Hashable)
+
+
+class Backend(Protocol[Handle]):
     """Where a batch's downloads and alignments run. Handles are whatever the backend
     waits on (futures, Ray object refs); every call is made from the driver's loop."""
 
     lookahead: int  # episodes fetched or being fetched ahead of the aligners, at most
     slots: int  # episodes aligning at once, at most (the aligners the backend can hold)
 
-    def fetch(self, work: Work) -> Hashable: ...
+    def fetch(self, work: Work) -> Handle: ...
 
-    def align(self, fetched: Fetched) -> Hashable: ...
+    def align(self, fetched: Fetched) -> Handle: ...
 
-    def wait(self, handles: Sequence[Hashable]) -> list[Hashable]:
+    def wait(self, handles: Sequence[Handle]) -> list[Handle]:
         """Block until at least one handle is finished; return the finished ones."""
         ...
 
-    def fetched(self, handle: Hashable) -> Fetched | FetchFailure: ...
+    def fetched(self, handle: Handle) -> Fetched | FetchFailure: ...
 
-    def aligned(self, handle: Hashable) -> AlignDone:
+    def aligned(self, handle: Handle) -> AlignDone:
         """The alignment's result; raises WorkerDied if its worker died meanwhile."""
         ...
 
@@ -115,7 +118,7 @@ class Engine:
     fetch: FetchOptions
     settings: str
     jobs: int
-    backend: Callable[[BackendSpec], Backend]
+    backend: Callable[[BackendSpec], Backend[Any]]
     publish_base_url: str | None = None
     progress: bool = False
     outcomes: dict[str, EpisodeOutcome] = field(default_factory=dict)
@@ -187,7 +190,7 @@ class Engine:
         self,
         fetched: Fetched,
         handle: Hashable,
-        backend: Backend,
+        backend: Backend[Any],
         ready: deque[Fetched],
         bar: tqdm,
     ) -> None:
@@ -255,12 +258,20 @@ class Engine:
         self._report(work, "done", outcome_reason(work, result), bar, result.seconds)
 
     def _finish(
-        self, work: Work, status: str, reason: str, bar: tqdm, *, state: str | None = None
+        self,
+        work: Work,
+        status: Outcome,
+        reason: str,
+        bar: tqdm,
+        *,
+        state: Status | None = None,
     ) -> None:
         self.state.update(work.entry.key, status=state or status, reason=reason)
         self._report(work, status, reason, bar)
 
-    def _report(self, work: Work, status: str, reason: str, bar: tqdm, seconds: float = 0) -> None:
+    def _report(
+        self, work: Work, status: Outcome, reason: str, bar: tqdm, seconds: float = 0
+    ) -> None:
         entry = work.entry
         self.outcomes[entry.key] = EpisodeOutcome(
             entry.key, entry.title, work.stem, status, reason, seconds
@@ -309,17 +320,17 @@ class LocalBackend:
         self._pool_of[future] = self._aligners
         return future
 
-    def wait(self, handles: Sequence[Hashable]) -> list[Hashable]:
-        finished, _ = wait_for(handles, return_when=FIRST_COMPLETED)  # type: ignore[arg-type]
+    def wait(self, handles: Sequence[Future[Any]]) -> list[Future[Any]]:
+        finished, _ = wait_for(handles, return_when=FIRST_COMPLETED)
         return list(finished)
 
-    def fetched(self, handle: Hashable) -> Fetched | FetchFailure:
-        return handle.result()  # type: ignore[attr-defined]
+    def fetched(self, handle: Future[Fetched | FetchFailure]) -> Fetched | FetchFailure:
+        return handle.result()
 
-    def aligned(self, handle: Hashable) -> AlignDone:
-        pool = self._pool_of.pop(handle)  # type: ignore[call-overload]
+    def aligned(self, handle: Future[AlignDone]) -> AlignDone:
+        pool = self._pool_of.pop(handle)
         try:
-            return handle.result()  # type: ignore[attr-defined]
+            return handle.result()
         except BrokenProcessPool:
             # Every episode in flight on the pool fails with it; their retries go to a new one.
             self._replace_pool(pool)

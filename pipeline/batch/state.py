@@ -44,8 +44,9 @@ CREATE TABLE IF NOT EXISTS episodes (
 );
 """
 # An episode's row is "new" once it has an output stem, then "fetching", "aligning", and
-# "done" or "failed"; a later batch starts again from any but "done".
-Status = Literal["new", "fetching", "aligning", "done", "failed"]
+# "done" or "failed", or "skipped" when yt-dlp's download archive already lists it; a later
+# batch plans it again unless it is "done" (an archived one is skipped again then).
+Status = Literal["new", "fetching", "aligning", "done", "failed", "skipped"]
 STATUSES: tuple[Status, ...] = get_args(Status)
 _COLUMNS = (
     "title", "status", "reason", "source_url", "audio_sha256", "transcript_ref",
@@ -155,7 +156,7 @@ class StateStore:
 def _row_to_state(row: tuple[object, ...]) -> EpisodeState:
     values = dict(zip(("key", "stem", *_COLUMNS), row, strict=True))
     values["outputs"] = json.loads(str(values["outputs"])) if values["outputs"] else {}
-    return EpisodeState(**values)  # type: ignore[arg-type]
+    return EpisodeState(**values)  # type: ignore[arg-type]  # SQLite rows are untyped tuples
 
 
 def _now() -> str:

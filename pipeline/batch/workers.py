@@ -109,5 +109,11 @@ class _NotATerminal:
     def isatty(self) -> bool:
         return False
 
+    def write(self, text: str) -> int:
+        return self._stream.write(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
     def __getattr__(self, name: str) -> object:
         return getattr(self._stream, name)

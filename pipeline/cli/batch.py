@@ -15,11 +15,15 @@ import logging
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.batch.matching import HOW_TRANSCRIPTS_ARE_FOUND
 from pipeline.batch.runner import ENGINES
 from pipeline.cli.options import add_command, add_options, positive_int
 from pipeline.errors import PodalignError
+
+if TYPE_CHECKING:
+    from pipeline.cli.options import Subcommands
 
 log = logging.getLogger(__name__)
 EXIT_OK, EXIT_ERROR, EXIT_SOME_FAILED, EXIT_INTERRUPTED = 0, 2, 3, 130  # options.EXIT_STATUS
@@ -33,7 +37,7 @@ same --out processes only what is new, changed or failed before.
 The summary table goes to stdout, the per-episode log to stderr."""
 
 
-def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_commands(subparsers: Subcommands) -> None:
     """Register `run` and `batch` on pipeline.cli.commands's subparsers."""
     from pipeline.cli.commands import OUTPUT_HELP
 

@@ -22,7 +22,9 @@ from pipeline.errors import PodalignError
 from pipeline.formats import SUBTITLE_FORMATS, format_of_suffix
 
 if TYPE_CHECKING:
+    from pipeline.cli.options import Subcommands
     from pipeline.episode import AlignOptions
+    from pipeline.inputs.fetch import FetchOptions
 
 log = logging.getLogger("podalign")
 EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 2, 130
@@ -54,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_align(sub: argparse._SubParsersAction) -> None:
+def _add_align(sub: Subcommands) -> None:
     p = add_command(
         sub,
         "align",
@@ -160,7 +162,7 @@ def align_options(args: argparse.Namespace, formats: tuple[str, ...]) -> AlignOp
     )
 
 
-def fetch_options(args: argparse.Namespace):  # -> FetchOptions; pipeline.inputs.fetch is heavy
+def fetch_options(args: argparse.Namespace) -> FetchOptions:  # imported late: yt-dlp is heavy
     from pipeline.inputs.fetch import FetchOptions
 
     return FetchOptions(
@@ -197,7 +199,7 @@ def cmd_align(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _add_transcript(sub: argparse._SubParsersAction) -> None:
+def _add_transcript(sub: Subcommands) -> None:
     p = add_command(
         sub,
         "transcript",

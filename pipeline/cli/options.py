@@ -11,7 +11,7 @@ import argparse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from pipeline.formats import SUBTITLE_FORMATS, subtitle_choices
 from pipeline.inputs.fetch import DEFAULT_MAX_BYTES
@@ -144,8 +144,13 @@ class CommandLineParser(argparse.ArgumentParser):
         self.exit(2, f"podalign: error: {message} (see {self.prog} --help)\n")
 
 
+if TYPE_CHECKING:
+    # The subcommand parsers of podalign's own parser (argparse is generic only in typeshed).
+    Subcommands = argparse._SubParsersAction[CommandLineParser]
+
+
 def add_command(
-    subparsers: argparse._SubParsersAction, name: str, *, help: str, description: str
+    subparsers: Subcommands, name: str, *, help: str, description: str
 ) -> argparse.ArgumentParser:
     """A subcommand's parser: description as written (wrapped by hand), exit statuses
     after the options. Its shared options are added with add_options."""

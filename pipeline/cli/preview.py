@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.cli.options import add_command, add_options
 from pipeline.errors import PodalignError
 from pipeline.records import LOW_CONFIDENCE
+
+if TYPE_CHECKING:
+    from pipeline.cli.options import Subcommands
 from pipeline.subtitles.preview import (
     INDEX_NAME,
     find_inputs,
@@ -17,7 +21,7 @@ from pipeline.subtitles.preview import (
 )
 
 
-def add_commands(subparsers: argparse._SubParsersAction) -> None:
+def add_commands(subparsers: Subcommands) -> None:
     """Register ``podalign preview`` on the CLI's subcommand parsers."""
     parser = add_command(
         subparsers, "preview",

@@ -106,4 +106,4 @@ def _pcm(path: Path, claimed: float | None) -> np.ndarray:
 
 def content_hash(samples: np.ndarray) -> str:
     """A key for caches: the same sound gives the same key whatever the file is called."""
-    return hashlib.sha256(memoryview(np.ascontiguousarray(samples)).cast("B")).hexdigest()[:32]
+    return hashlib.sha256(np.ascontiguousarray(samples).data.cast("B")).hexdigest()[:32]

@@ -206,7 +206,7 @@ def _download_once(
     bar = _ByteBar(url) if options.progress else None
     params = _ytdlp_params(dest_dir, name, options, messages, bar)
     try:
-        with yt_dlp.YoutubeDL(params) as ydl:  # type: ignore[arg-type]
+        with yt_dlp.YoutubeDL(params) as ydl:
             info = ydl.extract_info(url, download=True)
             if info is None:
                 raise _FetchFailed(f"{url}: yt-dlp found nothing to download", transient=False)

@@ -113,7 +113,7 @@ def guess_text_language(text: str) -> str | None:
     words = re.findall(r"[^\W\d_]+", text.lower())
     if len(words) < 3:  # "Ja, verkligen." says nothing reliable
         return None
-    scores = {lang: sum(w in stops for w in words) for lang, stops in _STOPWORDS.items()}
+    scores = {lang: float(sum(w in stops for w in words)) for lang, stops in _STOPWORDS.items()}
     # å is Swedish, never Finnish; double vowels and y-umlaut clusters lean Finnish.
     scores["sv"] += 0.5 * sum("å" in w for w in words)
     scores["fi"] += 0.25 * sum(bool(re.search(r"(aa|ää|ii|uu|yy|öö)", w)) for w in words)
@@ -138,7 +138,7 @@ def reference_from_pieces(pieces: Iterable[Piece], source: str) -> Reference:
     # boundaries cut sentences anywhere, even before a capitalised name.
     turns: list[tuple[str | None, list[str], float | None]] = []
     for piece in pieces:
-        speaker = voices.get(piece.speaker, piece.speaker)
+        speaker = voices.get(piece.speaker, piece.speaker) if piece.speaker else None
         if turns and (speaker is None or speaker == turns[-1][0]):
             turns[-1][1].append(piece.text)
         else:

@@ -33,7 +33,7 @@ def read_vtt(path: Path) -> TextReading:
         raise PodalignError(
             f"{path} is not a valid WebVTT file ({exc}); check its format"
         ) from None
-    return _cue_reading((c.raw_text, seconds_of(c.start)) for c in captions)
+    return _cue_reading((c.raw_text, seconds_of(c.start)) for c in captions.captions)
 
 
 def read_srt(path: Path) -> TextReading:
@@ -165,8 +165,9 @@ def _read_text(path: Path) -> str:
 
 
 def _number_or_none(value: object) -> float | None:
-    is_number = isinstance(value, int | float) and not isinstance(value, bool)
-    return float(value) if is_number else None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
 
 
 def _with_dropped(reading: TextReading, more: Counter[str]) -> TextReading:

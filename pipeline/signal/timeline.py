@@ -56,7 +56,7 @@ class Timeline:
 
     def _piece(self, t: float, at_cut: Literal["after", "before"]) -> int:
         sample = round(t * self.rate)
-        side = "right" if at_cut == "after" else "left"
+        side: Literal["left", "right"] = "right" if at_cut == "after" else "left"
         return max(int(np.searchsorted(self.condensed_starts, sample, side=side)) - 1, 0)
 
     def _episode_sample(self, piece: int, t: float) -> int:

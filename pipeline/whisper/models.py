@@ -13,9 +13,13 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.errors import PodalignError
 from pipeline.files import file_sha256
+
+if TYPE_CHECKING:
+    from faster_whisper import WhisperModel
 
 log = logging.getLogger(__name__)
 
@@ -222,7 +226,7 @@ def load_model(
     *,
     device: str = "auto",
     compute_type: str | None = None,
-):  # -> faster_whisper.WhisperModel
+) -> WhisperModel:
     """Load a model once per process (by default int8 on a CPU, float16 on a GPU)."""
     return _loaded(name, cpu_threads, *resolved_device(device, compute_type))
 
@@ -235,7 +239,7 @@ _BLAS_THREADS = 1
 
 
 @functools.lru_cache(maxsize=2)
-def _loaded(name: str, cpu_threads: int, device: str, compute_type: str):
+def _loaded(name: str, cpu_threads: int, device: str, compute_type: str) -> WhisperModel:
     from faster_whisper import WhisperModel
     from threadpoolctl import threadpool_limits
 

@@ -11,12 +11,16 @@ import logging
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from pipeline.inputs.audio import SAMPLE_RATE, content_hash
 from pipeline.records import Segment, Transcription, Word
 from pipeline.whisper.languages import LanguageGuess, guess_from
+
+if TYPE_CHECKING:
+    from faster_whisper import WhisperModel
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +29,7 @@ def default_cache_dir() -> Path:
     return Path.home() / ".cache" / "podalign" / "transcripts"
 
 
-def detect_language(model, samples: np.ndarray) -> LanguageGuess:
+def detect_language(model: WhisperModel, samples: np.ndarray) -> LanguageGuess:
     """Return Whisper's language guess from the first speech it hears, with runners-up."""
     language, probability, ranked = model.detect_language(samples, vad_filter=True)
     return guess_from(language, probability, ranked)
@@ -33,7 +37,7 @@ def detect_language(model, samples: np.ndarray) -> LanguageGuess:
 
 def transcribe(
     samples: np.ndarray,
-    model,
+    model: WhisperModel,
     language: str | None,
     *,
     model_name: str = "base",
@@ -76,7 +80,9 @@ def _cache_path(
     return (cache_dir or default_cache_dir()) / f"{key}.json"
 
 
-def _transcribed(samples: np.ndarray, model, language: str | None, vad: bool) -> Transcription:
+def _transcribed(
+    samples: np.ndarray, model: WhisperModel, language: str | None, vad: bool
+) -> Transcription:
     from tqdm import tqdm
 
     duration = len(samples) / SAMPLE_RATE
