@@ -42,8 +42,8 @@ _SAMPLES_PER_FRAME = SAMPLE_RATE // FRAMES_PER_SECOND
 WINDOW_SECONDS = 20.0
 _TOKENS_PER_SECOND = 50  # alignment time steps
 _MAX_TOKENS = 400  # the decoder holds 448 positions, a few go to the start sequence
-_MAX_WORDS = 140
-_CANDIDATE_FACTOR = 1.5
+_MAX_WORDS = 140  # 20 s at 5 words a second, and again as much: more than a window holds
+_CANDIDATE_FACTOR = 1.5  # words offered per word expected: enough to reach past the window
 _MIN_FRAMES = FRAMES_PER_SECOND // 10  # shorter audio holds no word to place
 _KEEP_MARGIN = 1.0  # seconds: words ending closer than this to a window's end are redone
 # A run of this many words under this mean token probability is not heard: every 8-word run
@@ -64,6 +64,12 @@ _MAX_HEARD_TOKENS = 200  # a 20 s window holds well under this many tokens of sp
 _NO_REPEAT_NGRAM = 4  # greedy decoding of noise can loop on a phrase
 _RELOCATE_LEAD = 0.3  # seconds kept before a relocated word: Whisper's edges wander
 _SKIP_OVERLAP_FRAMES = 2 * FRAMES_PER_SECOND  # a skipped window's end is looked at again
+_FIRST_WORDS_PER_SECOND = 4.0  # the rate guessed before any window is kept (read speech: 3)
+_MIN_RATE_SECONDS = 1.0  # a rate is measured over at least this much speech
+_MIN_ADVANCE_FRAMES = FRAMES_PER_SECOND // 10  # the loop always moves on, by 0.1 s at least
+# Whisper's own smoothing of the cross-attention before time warping (faster-whisper's
+# word timestamps use the same width).
+_MEDIAN_FILTER_WIDTH = 7
 
 
 class WindowedAligner:
@@ -101,7 +107,7 @@ class WindowedAligner:
         self.window_frames = round(window_seconds * FRAMES_PER_SECOND / 2) * 2
         self._first: list[tuple[float, float, float]] | None = None
         self._encoded_at: tuple[int, object] | None = None  # the last window's encoder output
-        self._words_per_second = 4.0  # refined from each window's kept words
+        self._words_per_second = _FIRST_WORDS_PER_SECOND  # refined from each window's kept words
 
     def first_window_probability(self) -> float:
         """Mean probability Whisper gives the text's opening on the first window.
@@ -204,13 +210,13 @@ class WindowedAligner:
                 timings[at.word + i] = Word(words[at.word + i], offset + start, offset + end, prob)
             if keep:
                 advanced = round(placed[keep - 1][1] * FRAMES_PER_SECOND)
-                self._words_per_second = keep / max(placed[keep - 1][1], 1.0)
+                self._words_per_second = keep / max(placed[keep - 1][1], _MIN_RATE_SECONDS)
                 at.undo = None
             else:
                 advanced = frames - _SKIP_OVERLAP_FRAMES
             log.debug("window %.1f s: %d candidates, %d fit, %d kept", offset, len(placed),
                       fits, keep)  # fmt: skip
-            at.frame += max(advanced, FRAMES_PER_SECOND // 10)
+            at.frame += max(advanced, _MIN_ADVANCE_FRAMES)
             at.word += keep
             bar.update(min(at.frame, total) // FRAMES_PER_SECOND - bar.n)
         bar.close()
@@ -364,7 +370,7 @@ def _placed(
     """(start, end, mean token probability) of each word within the window, in seconds."""
     flat = [t for toks in word_tokens for t in toks]
     result = model.model.align(
-        encoded, tokenizer.sot_sequence, [flat], frames, median_filter_width=7
+        encoded, tokenizer.sot_sequence, [flat], frames, median_filter_width=_MEDIAN_FILTER_WIDTH
     )[0]
     text_idx = np.array([p[0] for p in result.alignments])
     time_idx = np.array([p[1] for p in result.alignments])
