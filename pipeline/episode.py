@@ -90,6 +90,7 @@ class EpisodeResult:
     alignment: Alignment | None = field(default=None, compare=False, repr=False)
     cues: tuple[Cue, ...] = field(default=(), compare=False, repr=False)
     coverage: Coverage | None = None  # with a reference transcript: how much is well aligned
+    language: str | None = None  # of the subtitles' text
 
 
 def output_paths(
@@ -145,6 +146,7 @@ def align_episode(
     return EpisodeResult(
         written, alignment.mode, episode_confidence(found), alignment.warnings,
         alignment.duration, time.monotonic() - started, alignment, tuple(cues), found.coverage,
+        alignment.text_language,
     )  # fmt: skip
 
 

@@ -147,13 +147,14 @@ def test_reports_and_feed_snippets(feed_runs: FeedRuns) -> None:
     report = json.loads((out / "halsa.report.json").read_text())
     assert report["episode"]["guid"] == "guid-halsa"
     assert report["transcript"]["found_by"] == "guid"
-    assert report["mode"] == "same-language"
+    assert (report["mode"], report["language"]) == ("same-language", "sv")
     assert 0.0 <= report["confidence"] <= 1.0
     assert report["timings"]["audio_seconds"] > 4
     assert set(report["outputs"]) == {"vtt", "srt", "json"}
     assert (out / "halsa.vtt").read_text().startswith("WEBVTT")
     asr_only = json.loads((out / "tmp-evil-passwd.report.json").read_text())
     assert (asr_only["mode"], asr_only["transcript"]["found_by"]) == ("asr-only", "none")
+    assert asr_only["language"] == "sv"  # the subtitles' text: Whisper's Swedish
     feed = read_feed(str(out / "podcast-transcripts.xml"))
     links = {e.guid: [t.url for t in e.transcripts] for e in feed.entries}
     assert set(links) == {"guid-halsa", "guid-vaccin", "guid-evil", "guid-linked"}

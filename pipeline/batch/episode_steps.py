@@ -71,22 +71,9 @@ def fetch_outcome(work: Work, scratch: Path, options: FetchOptions) -> Fetched |
         return FetchFailure(f"internal error: {type(err).__name__}: {err}")
 
 
-def transcript_language(path: Path | None) -> str | None:
-    """Return the language the reference transcript is written in, if it can be told."""
-    if path is None:
-        return None
-    from pipeline.inputs.transcript import read_reference
-
-    try:
-        return read_reference(path).language
-    except PodalignError:
-        return None  # the aligner reports a bad transcript itself
-
-
 def build_report(fetched: Fetched, result: EpisodeResult, align_seconds: float) -> dict[str, Any]:
     """Return the episode's JSON report: where its inputs came from, timings, confidence."""
     entry, match = fetched.work.entry, fetched.work.match
-    language = transcript_language(fetched.transcript)
     return {
         "podalign": pipeline.__version__,
         "episode": {
@@ -107,7 +94,7 @@ def build_report(fetched: Fetched, result: EpisodeResult, align_seconds: float) 
             "archive_id": fetched.audio.archive_id,
         },
         "mode": result.mode,
-        "language": language,
+        "language": result.language,  # the aligner's, not a second reading of the text
         "confidence": round(result.confidence, 4),
         "warnings": list(result.warnings),
         "well_aligned": _well_aligned(result),
