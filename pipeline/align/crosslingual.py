@@ -119,17 +119,8 @@ def nearby_anchors(anchors: list[np.ndarray], firsts: list[int]) -> list[np.ndar
     ]
 
 
-def dp_alignment(
-    units: Units,
-    chars: np.ndarray,
-    rates: np.ndarray,
-    turn_start: np.ndarray,
-    targets: np.ndarray,
-    anchors: Sequence[np.ndarray] = (),
-    bridge: np.ndarray | None = None,
-) -> list[int]:
-    """First unit of each sentence minimising the total cost (monotonic, all units used)."""
-    spans = dp_spans(units, chars, rates, turn_start, targets, anchors, bridge)
+def _first_units(spans: list[tuple[int, int]]) -> list[int]:
+    """The first unit of each sentence's span."""
     return [a for a, _ in spans]
 
 
@@ -364,9 +355,9 @@ def align_cross_lingual(
     # First from lengths and pauses alone, so the voice evidence can be checked against it.
     no_targets, plain = np.full(n, np.nan), replace(units, change=np.zeros(len(units.start)))
     rates = np.full(n, chars.sum() / max(float(units.cum_speech[-1]), MIN_SPAN))
-    firsts = dp_alignment(plain, chars, rates, turn_start, no_targets)
+    firsts = _first_units(dp_spans(plain, chars, rates, turn_start, no_targets))
     rates = speaker_rates(firsts, units, chars, speakers)
-    firsts = dp_alignment(plain, chars, rates, turn_start, no_targets)
+    firsts = _first_units(dp_spans(plain, chars, rates, turn_start, no_targets))
     doubts = evidence_warnings(units, firsts, turn_start)
     targets = turn_targets(firsts, units, turn_start, boundaries)
     anchors = nearby_anchors(anchor_units([s.text for s in sentences], asr, units), firsts)
