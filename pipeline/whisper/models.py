@@ -236,14 +236,23 @@ def load_model(
 # 20 ms between a batch worker and `podalign align` of the same audio. Subtitles must not
 # depend on a machine's cores or an engine's workers; the product is small on one thread.
 _BLAS_THREADS = 1
+# Whisper's temperature fallback samples where a stretch decodes badly. CTranslate2 seeds
+# each of its threads' generators when the thread first samples, from this seed: set
+# before the model exists, `podalign align` of the same audio gives the same words every
+# run (unseeded, three runs on a noisy clip gave three transcriptions, and the held-out
+# cross-lingual p90 moved by 0.3 s between runs). Reseeding later does not reach threads
+# that already sampled, so a batch worker's episodes depend on the order it gets them.
+SAMPLING_SEED = 20261203
 
 
 @functools.lru_cache(maxsize=2)
 def _loaded(name: str, cpu_threads: int, device: str, compute_type: str) -> WhisperModel:
+    import ctranslate2
     from faster_whisper import WhisperModel
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(_BLAS_THREADS, user_api="blas")  # for the rest of the process
+    ctranslate2.set_random_seed(SAMPLING_SEED)
 
     path = resolve_model(name)
     try:
