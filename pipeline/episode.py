@@ -18,6 +18,7 @@ import numpy as np
 from pipeline.align.coverage import PLAUSIBLE_CPS, coverage, length_warnings
 from pipeline.align.forced import WindowedAligner
 from pipeline.align.refine import (
+    FALSE_START_PAUSE,
     UNHEARD_PROBABILITY,
     UNHEARD_WARNING,
     UNTIMED_WARNING,
@@ -273,6 +274,7 @@ def alignment_for(
         alignment = align_same_language(
             reference, timings, _sentence_edges(levels, activity), len(samples) / SAMPLE_RATE,
             audio_language=audio_lang, first_speech=first_speech(samples, SAMPLE_RATE),
+            onsets=_false_start_onsets(levels, activity),
         )  # fmt: skip
     covered = coverage(alignment.sentences, speech)
     warnings = (*extra, *alignment.warnings, *covered.problems)
@@ -303,6 +305,12 @@ def _sentence_edges(levels: np.ndarray, activity: np.ndarray) -> list[tuple[floa
     (real-voice episodes: p90 start error 0.51 s with the coarse regions, 0.23 s with fine
     ones, 0.10 s with fine loud ones)."""
     return loud_regions(regions_from_activity(activity, min_pause=0.15, min_speech=0.2), levels)
+
+
+def _false_start_onsets(levels: np.ndarray, activity: np.ndarray) -> list[float]:
+    """Loud speech onsets after pauses as short as the one after a false start."""
+    regions = regions_from_activity(activity, min_pause=FALSE_START_PAUSE, min_speech=0.05)
+    return [start for start, _ in loud_regions(regions, levels)[1:]]
 
 
 # Mean token probability of the transcript's opening on the first window (20 s of the

@@ -12,9 +12,12 @@ from hypothesis import strategies as st
 
 from pipeline.align.refine import (
     UNSURE_CONFIDENCE,
+    after_false_start,
     align_same_language,
     rate_checked,
     reference_words,
+    snapped_to_speech,
+    unsqueezed,
     unstretched,
 )
 from pipeline.inputs.audio import SAMPLE_RATE, load_audio
@@ -52,6 +55,134 @@ def test_a_stretched_last_word_ends_at_the_speech_before_the_next_false_start() 
     out = unstretched(s, [(20.21, 21.1), (21.27, 21.57)])
     assert out.end == pytest.approx(21.1)
     assert out.start == pytest.approx(20.21)
+
+
+def test_a_first_word_spanning_a_false_start_starts_at_the_speech_after_it() -> None:
+    # conv-fi tuning seed 8, sentence 24: a 0.4 s false start at 84.96, a pause, then
+    # "Kukapa" at 85.36; the time warping gave "Kukapa" all of it.
+    s = sentence([("Kukapa", 84.96, 85.64), ("ei", 85.64, 85.76), ("antaisi", 85.76, 86.2),
+                  ("kaikkeaan", 86.2, 86.8)])  # fmt: skip
+    out = after_false_start(s, [83.0, 85.36, 88.0])
+    assert out.start == pytest.approx(85.36)
+    assert out.words[0].end == pytest.approx(85.64)
+    assert out.words[1:] == s.words[1:]
+
+
+def test_a_false_start_under_the_first_word_moves_the_second_word_too() -> None:
+    # conv-fi tuning seed 2, sentence 42: "He" squeezed onto the false start, "olivat"
+    # stretched over the pause to the real speech at 142.17.
+    s = sentence([("He", 141.58, 141.67), ("olivat", 141.67, 142.59),
+                  ("saaneet", 142.59, 143.07), ("minut", 143.07, 143.4),
+                  ("kiinni", 143.4, 143.8)])  # fmt: skip
+    out = after_false_start(s, [142.17])
+    assert out.start == pytest.approx(142.17)
+    assert [w.text for w in out.words] == ["He", "olivat", "saaneet", "minut", "kiinni"]
+    assert out.words[1].end == pytest.approx(142.59)
+
+
+def test_a_stop_closure_inside_a_real_first_word_is_not_a_false_start() -> None:
+    # conv-fi tuning seed 7, sentence 34: "ratkaisu" has a pause at its "tk" (106.35); the
+    # word after it is too short for the whole word, so the start stays.
+    s = sentence([("Sellainen", 105.7, 106.0), ("ratkaisu,", 106.0, 106.88),
+                  ("ettei", 106.88, 107.18), ("kukaan", 107.18, 107.9)])  # fmt: skip
+    assert after_false_start(s, [106.35]) == s
+    # A word said at the sentence's own pace has no excess to lose either.
+    even = sentence([("Hetken", 17.92, 18.28), ("on", 18.28, 18.42), ("hiljaista.", 18.42, 18.92)])
+    assert after_false_start(even, [18.12]) == even
+
+
+def test_a_turn_squeezed_onto_an_aside_moves_to_its_speech() -> None:
+    # conv-fi tuning seed 1: an untranscribed aside at 32.24-37.18 before sentences 12-14;
+    # their first words were squeezed onto its start and "pääsemme" stretched to 42.9.
+    texts = "Tulin saliin ennen paronia. Siksi vastasinkin myöntävästi. Kaikki tehtävät ovat"
+    squeezed_words = texts.split()
+    at = [32.37 + 0.12 * i for i in range(len(squeezed_words))]
+    words = [AlignedWord(t, a, a + 0.12, 0.9) for t, a in zip(squeezed_words, at, strict=True)]
+    words += [AlignedWord("pääsemme", words[-1].end, 42.9, 0.9),
+              AlignedWord("strategian", 42.9, 43.5, 0.9)]  # fmt: skip
+    # The turn before, at a Finnish voice's pace (0.07 s a letter), ending in its own region.
+    before = [AlignedWord("sanat", 29.0 + 0.3 * i, 29.3 + 0.3 * i, 0.9) for i in range(8)]
+    before.append(AlignedWord("tyhjää.", 31.6, 32.11, 0.9))
+    n = len(before)
+    out, moved = unsqueezed([*before, *words], [(28.9, 32.11), (32.37, 40.09), (40.3, 45.0)])
+    assert moved == set(range(n, n + len(words) - 1))  # the squeezed run, the stretched word
+    assert out[:n] == before  # in the speech region before: not part of the run
+    assert 36.0 < out[n].start < 38.5  # the turn's speech starts at 37.05
+    assert out[-2].end == pytest.approx(42.9)
+    assert out[-1] == words[-1]
+    assert all(a.end <= b.start + 1e-9 for a, b in itertools.pairwise(out))
+
+
+def test_a_sentence_moved_off_an_aside_is_unsure() -> None:
+    ref = Reference(
+        (Turn("A", ("Orden sägs här i lugn och ro nu.",)),
+         Turn("B", ("Sedan kommer alla dessa ord på en gång.", "Sist en mening till."))),
+        "sv",
+    )  # fmt: skip
+    words = [w for _, w in reference_words(ref)]
+    timings = [Word(w, 1.0 + 0.4 * i, 1.4 + 0.4 * i, 0.8) for i, w in enumerate(words[:8])]
+    timings += [Word(w, 4.5 + 0.01 * i, 4.51 + 0.01 * i, 0.8) for i, w in enumerate(words[8:15])]
+    timings += [Word(words[15], 4.6, 12.0, 0.8)]  # "gång." stretched over an aside
+    timings += [Word(w, 12.0 + 0.4 * i, 12.4 + 0.4 * i, 0.8) for i, w in enumerate(words[16:])]
+    alignment = align_same_language(ref, timings, [(1.0, 4.2), (4.5, 14.0)], duration=20.0)
+    first, moved, last = alignment.sentences
+    assert moved.confidence == UNSURE_CONFIDENCE
+    assert first.confidence == last.confidence == 1.0
+    assert moved.start > 8.0  # at the speech's pace before "gång." ends, not on the aside
+
+
+def test_a_run_squeezed_after_a_stretched_word_moves_to_its_start() -> None:
+    paced = [AlignedWord("orden", 2.0 + 0.4 * i, 2.4 + 0.4 * i, 0.9) for i in range(8)]
+    stretched_word = AlignedWord("lång", 10.0, 14.0, 0.9)
+    run = [AlignedWord(t, 13.9 + 0.01 * i, 13.91 + 0.01 * i, 0.9)
+           for i, t in enumerate(["sedan", "kommer", "orden"])]  # fmt: skip
+    out, moved = unsqueezed([*paced, stretched_word, *run], [(2.0, 5.2), (10.0, 16.0)])
+    assert moved == set(range(8, 12))
+    assert out[:8] == paced
+    assert out[8].start == pytest.approx(10.0)
+    assert out[-1].end < 12.0
+
+
+def test_a_quick_phrase_is_not_a_squeezed_run() -> None:
+    # "Det är nog han." is said in a breath after a long word: nothing moves.
+    words = [AlignedWord("skitsnack!", 10.0, 11.2, 0.9)] + [
+        AlignedWord(t, 11.2 + 0.06 * i, 11.26 + 0.06 * i, 0.9)
+        for i, t in enumerate(["Det", "är", "nog", "han."])
+    ]
+    assert unsqueezed(words, [(10.0, 12.0)]) == (words, set())
+
+
+@given(
+    st.lists(st.tuples(st.floats(0.0, 3.0), st.floats(0.0, 0.5)), min_size=1, max_size=30),
+    st.lists(st.floats(0.0, 40.0), max_size=8),
+)
+def test_the_conversation_repairs_keep_every_word_in_order(
+    spans: list[tuple[float, float]], edges: list[float]
+) -> None:
+    words, at = [], 0.0
+    for i, (length, pause) in enumerate(spans):
+        at += pause
+        words.append(AlignedWord(f"ord{i}", at, at + length, 0.5))
+        at += length
+    speech = [(a, a + 1.0) for a in sorted(edges)]
+    out, moved = unsqueezed(words, speech)
+    assert [w.text for w in out] == [w.text for w in words]
+    assert all(a.start <= b.start + 1e-9 and w.start <= w.end for a, b in itertools.pairwise(out)
+               for w in (a, b))  # fmt: skip
+    assert all(out[i] == words[i] for i in set(range(len(words))) - moved)
+    s = AlignedSentence(0, 0, None, " ".join(w.text for w in words), tuple(words), 0.5)
+    fixed = after_false_start(s, sorted(edges))
+    assert fixed.end == s.end and [w.text for w in fixed.words] == [w.text for w in s.words]
+    assert fixed.start >= s.start
+    assert all(a.start <= b.start + 1e-9 for a, b in itertools.pairwise(fixed.words))
+
+
+def test_an_end_snaps_into_its_last_word_only_past_the_word_s_middle() -> None:
+    # conv-fi: "lähteä." 63.84-64.64 has a closure at 64.1 that ends a speech region; the
+    # sentence ends with the word, not at its closure.
+    s = sentence([("Minä", 63.47, 63.7), ("aloin", 63.7, 64.0), ("lähteä.", 64.0, 64.8)])
+    assert snapped_to_speech([s], [(63.47, 64.1)], 70.0)[0].end == pytest.approx(64.8)
+    assert snapped_to_speech([s], [(63.47, 64.6)], 70.0)[0].end == pytest.approx(64.6)
 
 
 def test_no_sentence_starts_before_the_first_speech() -> None:

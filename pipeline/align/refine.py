@@ -18,6 +18,11 @@ from pipeline.spans import numbered_ranges, time_range
 # Whisper's word edges wander by a tenth of a second or two; the speech-region edge
 # (where the energy rises out of the pause) is sharper, so sentence edges snap to it.
 SNAP_SECONDS = 0.35
+# How far back into its last word a sentence's end may snap, unless the word is stretched
+# over the pause after it: a stop closure inside a long final word ends a speech region
+# too (Finnish "kk", "tt"; snapping into the whole word put Finnish ends 0.3-0.6 s early:
+# end p90 0.42 s on the conversation tuning layouts, 0.26 s with half the word).
+END_SNAP_SHARE = 0.5
 # Mean token probability below this: the words were placed, but not heard.
 UNHEARD_PROBABILITY = 0.05
 # How the warnings below begin and say "not heard": pipeline.episode reports unheard text
@@ -48,6 +53,30 @@ EDGE_WORDS = 3
 # The shortest pause between a false start (or an aside) and the sentence that is still
 # seen in the fine speech regions; the sentence then starts at the speech after it.
 MIN_CUT_PAUSE = 0.06
+# A false start (a fraction of a second of another utterance, which the transcript cleans
+# away) is taken by the time warping for the sentence's first word, which then spans it,
+# the short pause after it and the word's real speech. Such a word is recognised by an
+# onset inside it, at least FALSE_START_SECONDS after it starts, with room after the onset
+# for most of the word (FALSE_START_ROOM of its characters at the sentence's own pace),
+# and by the whole span lasting FALSE_START_EXCESS times what the sentence's pace gives
+# its words. Tuned on the conversation tuning layouts (conv-fi and conv-sv seeds 1, 2,
+# 6-9: start p90 0.44 s -> 0.18 s in Finnish, 0.38 -> 0.34 s in Swedish; no start made
+# worse); a stop closure inside a real word (Finnish "kk", "tt") leaves too little room.
+FALSE_START_SECONDS = 0.2
+FALSE_START_ROOM = 0.6
+FALSE_START_EXCESS = 1.4
+FALSE_START_PAUSE = 0.05  # seconds: the pause after a false start can be this short
+FALSE_START_WORDS = 2  # the first word, or the second after a first squeezed onto the start
+# Untranscribed speech between two turns (an aside, an ad read) makes the time warping
+# squeeze the next words onto its start and stretch one word over the rest of it. A run
+# of at least SQUEEZED_RUN_WORDS words taking under SQUEEZED_RUN_SHARE of the time the
+# episode's pace gives them, right before a stretched word in the same speech region, is
+# moved to the end of that word at the episode's pace (and the other way round after it).
+SQUEEZED_RUN_WORDS = 2
+SQUEEZED_RUN_SHARE = 0.4
+SQUEEZED_RUN_LETTERS = 12  # "Det är nog" is said in a breath: a run must hold more
+RUN_STRETCH_SECONDS = 0.8  # beyond `stretched`: the word spans most of an aside, not a pause
+_MAX_RUN_WORDS = 60  # a lookback longer than any turn squeezed onto an aside's start
 
 
 def reference_words(reference: Reference) -> list[tuple[int, str]]:
@@ -63,23 +92,30 @@ def align_same_language(
     *,
     audio_language: str | None = None,
     first_speech: float = 0.0,
+    onsets: Sequence[float] = (),
 ) -> Alignment:
     """Every reference word gets a time; times never go backwards; sentences never overlap;
-    none starts before `first_speech` (the end of a jingle the speech starts over)."""
+    none starts before `first_speech` (the end of a jingle the speech starts over).
+    `onsets` are speech onsets after even short pauses (`FALSE_START_PAUSE`), where a
+    sentence may really start after a false start."""
     words = reference_words(reference)
     if len(timings) != len(words):
         raise ValueError(f"{len(timings)} timings for {len(words)} reference words")
-    placed = monotonic_words(timings, [w for _, w in words], duration)
+    placed, moved = unsqueezed(monotonic_words(timings, [w for _, w in words], duration), speech)
     sentences = []
     for ref in reference.sentences:
         own = [p for (index, _), p in zip(words, placed, strict=True) if index == ref.index]
         confidence = min(1.0, sum(w.confidence for w in own) / len(own) / HEARD_PROBABILITY)
+        if ref.index in {words[i][0] for i in moved}:
+            confidence = min(confidence, UNSURE_CONFIDENCE)  # placed by length alone
         own = [_with_times(w, w.start, w.end, confidence) for w in _edges_trimmed(own)]
         sentences.append(
             AlignedSentence(ref.index, ref.turn, ref.speaker, ref.text, tuple(own), confidence)
         )
     snapped = snapped_to_speech(sentences, speech, duration)
-    sentences = ordered([unstretched(s, speech) for s in snapped], first_speech)
+    sentences = ordered(
+        [after_false_start(unstretched(s, speech), onsets) for s in snapped], first_speech
+    )
     sentences, doubts = rate_checked(sentences)
     return Alignment(
         tuple(sentences),
@@ -125,18 +161,25 @@ def snapped_to_speech(
         # stretched back over a pause); likewise an offset inside the last word.
         first, last = words[0], words[-1]
         new_start = _nearest(starts, first.start, floor, first.end, ahead=first.end - first.start)
-        new_end = _nearest(ends, last.end, max(last.start, new_start), ceiling,
-                           behind=last.end - last.start)  # fmt: skip
+        share = 1.0 if stretched(last) else END_SNAP_SHARE
+        behind = share * (last.end - last.start)
+        new_end = _nearest(ends, last.end, max(last.start, new_start), ceiling, behind=behind)
         words[0] = _with_times(words[0], new_start, max(words[0].end, new_start))
         words[-1] = _with_times(words[-1], min(words[-1].start, new_end), new_end)
         out.append(_replace_words(sentence, _clamped(words, floor, ceiling)))
     return out
 
 
+_PUNCTUATION = ".,!?\"'"
+
+
 def stretched(word: AlignedWord) -> bool:
     """Whether a word lasts longer than any voice says it: it spans speech it lacks."""
-    limit = STRETCHED_BASE_SECONDS + STRETCHED_SECONDS_PER_CHAR * len(word.text.strip(".,!?"))
-    return word.end - word.start > limit
+    return word.end - word.start > _stretch_limit(word)
+
+
+def _stretch_limit(word: AlignedWord) -> float:
+    return STRETCHED_BASE_SECONDS + STRETCHED_SECONDS_PER_CHAR * len(word.text.strip(".,!?"))
 
 
 def unstretched(
@@ -170,6 +213,100 @@ def unstretched(
         if offsets:
             words[k:] = _spread(words[k:], words[k].start, offsets[0])
     return _replace_words(sentence, words)
+
+
+def unsqueezed(
+    words: Sequence[AlignedWord], speech: Sequence[tuple[float, float]]
+) -> tuple[list[AlignedWord], set[int]]:
+    """The words with each run squeezed against a stretched word moved to that word's far
+    end (see SQUEEZED_RUN_SHARE), and the indices of the words moved."""
+    timed = [w for w in words if w.end > w.start]
+    if not timed:
+        return list(words), set()
+    pace = float(np.median([_seconds_per_char(w) for w in timed]))
+    out, moved = _moved_after_squeeze(list(words), speech, pace)
+    back, moved_back = _moved_after_squeeze(_reflected(out), _reflected_spans(speech), pace)
+    n = len(words)
+    return _reflected(back), moved | {n - 1 - i for i in moved_back}
+
+
+def _moved_after_squeeze(
+    words: list[AlignedWord], speech: Sequence[tuple[float, float]], pace: float
+) -> tuple[list[AlignedWord], set[int]]:
+    moved: set[int] = set()
+    for i, w in enumerate(words):
+        if w.end - w.start < _stretch_limit(w) + RUN_STRETCH_SECONDS:
+            continue
+        region_start = next((a for a, b in speech if a <= w.start < b), w.start)
+        first = _squeezed_run_start(words, i, region_start, pace)
+        if first is None:
+            continue
+        block = words[first : i + 1]
+        start = max(w.end - pace * sum(map(_letters, block)), block[0].start)
+        words[first : i + 1] = _spread(block, start, w.end)
+        moved |= set(range(first, i + 1))
+    return words, moved
+
+
+def _squeezed_run_start(
+    words: Sequence[AlignedWord], stretched_at: int, region_start: float, pace: float
+) -> int | None:
+    """The first word of the longest run squeezed before words[stretched_at], from inside
+    its speech region; None when there is none."""
+    end = words[stretched_at].start
+    first = None
+    for j in range(stretched_at - 1, max(stretched_at - _MAX_RUN_WORDS, 0) - 1, -1):
+        if words[j].start < region_start:
+            break
+        run = words[j:stretched_at]
+        letters = sum(map(_letters, run))
+        if (
+            len(run) >= SQUEEZED_RUN_WORDS
+            and letters >= SQUEEZED_RUN_LETTERS
+            and end - run[0].start < (SQUEEZED_RUN_SHARE * pace * letters)
+        ):
+            first = j
+    return first
+
+
+def _reflected(words: Sequence[AlignedWord]) -> list[AlignedWord]:
+    """The words in reverse order on a reversed clock: an edge case mirrored."""
+    return [AlignedWord(w.text, -w.end, -w.start, w.confidence) for w in reversed(words)]
+
+
+def _reflected_spans(spans: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    return [(-b, -a) for a, b in reversed(spans)]
+
+
+def after_false_start(sentence: AlignedSentence, onsets: Sequence[float]) -> AlignedSentence:
+    """The sentence starting at the speech after a false start its first words were put on.
+
+    The latest onset that fits is taken: a false start can hold a pause of its own.
+    """
+    words = list(sentence.words)
+    if len(words) < 3:
+        return sentence  # no inner word to measure the sentence's own pace by
+    pace = float(np.median([_seconds_per_char(w) for w in words[1:-1]]))
+    start = words[0].start
+    inside = [t for t in onsets if start + FALSE_START_SECONDS <= t < words[1].end]
+    for onset in reversed(inside):
+        for k in range(FALSE_START_WORDS):
+            w = words[k]
+            spans_it = w.start <= onset - FALSE_START_SECONDS
+            room = w.end - onset >= FALSE_START_ROOM * _letters(w) * pace
+            excess = w.end - start >= FALSE_START_EXCESS * sum(map(_letters, words[: k + 1])) * pace
+            if spans_it and room and excess:
+                words[: k + 1] = _spread(words[: k + 1], onset, w.end)
+                return _replace_words(sentence, words)
+    return sentence
+
+
+def _letters(word: AlignedWord) -> int:
+    return max(len(word.text.strip(_PUNCTUATION)), 1)
+
+
+def _seconds_per_char(word: AlignedWord) -> float:
+    return (word.end - word.start) / _letters(word)
 
 
 def _chars(words: Sequence[AlignedWord]) -> int:
