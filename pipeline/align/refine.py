@@ -20,9 +20,11 @@ from pipeline.spans import numbered_ranges, time_range
 SNAP_SECONDS = 0.35
 # How far back into its last word a sentence's end may snap, unless the word is stretched
 # over the pause after it: a stop closure inside a long final word ends a speech region
-# too (Finnish "kk", "tt"; snapping into the whole word put Finnish ends 0.3-0.6 s early:
-# end p90 0.42 s on the conversation tuning layouts, 0.26 s with half the word).
-END_SNAP_SHARE = 0.5
+# too (Finnish "kk", "tt"). Snapping into the whole word put Finnish ends 0.3-0.6 s early
+# (conversation tuning layouts: conv-fi end p90 0.42 s; 0.27 s with 0.6 of the word; 0.7
+# gave 0.37 s; conv-sv 0.22 s either way). Read-speech real-sv's last sentence, whose last
+# word runs 0.5 s into the silence after it, keeps that tail.
+END_SNAP_SHARE = 0.6
 # Mean token probability below this: the words were placed, but not heard.
 UNHEARD_PROBABILITY = 0.05
 # How the warnings below begin and say "not heard": pipeline.episode reports unheard text
@@ -59,9 +61,11 @@ MIN_CUT_PAUSE = 0.06
 # onset inside it, at least FALSE_START_SECONDS after it starts, with room after the onset
 # for most of the word (FALSE_START_ROOM of its characters at the sentence's own pace),
 # and by the whole span lasting FALSE_START_EXCESS times what the sentence's pace gives
-# its words. Tuned on the conversation tuning layouts (conv-fi and conv-sv seeds 1, 2,
-# 6-9: start p90 0.44 s -> 0.18 s in Finnish, 0.38 -> 0.34 s in Swedish; no start made
-# worse); a stop closure inside a real word (Finnish "kk", "tt") leaves too little room.
+# its words (the room and the excess count the letters of every word moved). Tuned on the
+# conversation tuning layouts (conv-fi and conv-sv seeds 1, 2, 6-9: start p90 0.44 ->
+# 0.19 s in Finnish, 0.38 -> 0.34 s in Swedish; no start made worse); a stop closure
+# inside a real word (Finnish "kk", "tt") leaves too little room, and counting only the
+# straddling word's letters moved espeak's "Eila" off its start in synthetic-sv.
 FALSE_START_SECONDS = 0.2
 FALSE_START_ROOM = 0.6
 FALSE_START_EXCESS = 1.4
@@ -72,10 +76,15 @@ FALSE_START_WORDS = 2  # the first word, or the second after a first squeezed on
 # of at least SQUEEZED_RUN_WORDS words taking under SQUEEZED_RUN_SHARE of the time the
 # episode's pace gives them, right before a stretched word in the same speech region, is
 # moved to the end of that word at the episode's pace (and the other way round after it).
+# Conversation tuning layouts: reference words on the asides 12 -> 0 (conv-fi seed 1) and
+# 5 -> 2 (conv-sv seed 8), no start made worse.
 SQUEEZED_RUN_WORDS = 2
-SQUEEZED_RUN_SHARE = 0.4
+SQUEEZED_RUN_SHARE = 0.5
 SQUEEZED_RUN_LETTERS = 12  # "Det är nog" is said in a breath: a run must hold more
 RUN_STRETCH_SECONDS = 0.8  # beyond `stretched`: the word spans most of an aside, not a pause
+# Where the run would go must be speech: read speech squeezes a sentence's words and
+# stretches its last one over the pause after it (real-sv: "kvällen." 2.4 s long).
+RUN_SPEECH_SHARE = 0.5
 _MAX_RUN_WORDS = 60  # a lookback longer than any turn squeezed onto an aside's start
 
 
@@ -243,9 +252,17 @@ def _moved_after_squeeze(
             continue
         block = words[first : i + 1]
         start = max(w.end - pace * sum(map(_letters, block)), block[0].start)
+        if _speech_share(speech, start, w.end) < RUN_SPEECH_SHARE:
+            continue  # the stretch is a pause after the run's speech, not an aside before it
         words[first : i + 1] = _spread(block, start, w.end)
         moved |= set(range(first, i + 1))
     return words, moved
+
+
+def _speech_share(speech: Sequence[tuple[float, float]], start: float, end: float) -> float:
+    """The share of [start, end] inside speech regions."""
+    inside = sum(max(0.0, min(b, end) - max(a, start)) for a, b in speech)
+    return inside / (end - start) if end > start else 0.0
 
 
 def _squeezed_run_start(
@@ -256,8 +273,8 @@ def _squeezed_run_start(
     end = words[stretched_at].start
     first = None
     for j in range(stretched_at - 1, max(stretched_at - _MAX_RUN_WORDS, 0) - 1, -1):
-        if words[j].start < region_start:
-            break
+        if words[j].end <= region_start:
+            break  # ends before the region: spoken before the untranscribed speech
         run = words[j:stretched_at]
         letters = sum(map(_letters, run))
         if (
@@ -293,8 +310,9 @@ def after_false_start(sentence: AlignedSentence, onsets: Sequence[float]) -> Ali
         for k in range(FALSE_START_WORDS):
             w = words[k]
             spans_it = w.start <= onset - FALSE_START_SECONDS
-            room = w.end - onset >= FALSE_START_ROOM * _letters(w) * pace
-            excess = w.end - start >= FALSE_START_EXCESS * sum(map(_letters, words[: k + 1])) * pace
+            letters = sum(map(_letters, words[: k + 1]))
+            room = w.end - onset >= FALSE_START_ROOM * letters * pace
+            excess = w.end - start >= FALSE_START_EXCESS * letters * pace
             if spans_it and room and excess:
                 words[: k + 1] = _spread(words[: k + 1], onset, w.end)
                 return _replace_words(sentence, words)
