@@ -16,6 +16,7 @@ from pipeline.align.refine import (
     align_same_language,
     rate_checked,
     reference_words,
+    rejoined,
     snapped_to_speech,
     unsqueezed,
     unstretched,
@@ -141,6 +142,25 @@ def test_a_run_squeezed_after_a_stretched_word_moves_to_its_start() -> None:
     assert out[:8] == paced
     assert out[8].start == pytest.approx(10.0)
     assert out[-1].end < 12.0
+
+
+def test_a_sentence_torn_across_untranscribed_speech_is_rejoined() -> None:
+    # The long fixture's passage missing from the transcript: three words of sentence 43
+    # were left at the passage's start, the rest 187 s later.
+    head = [AlignedWord(t, 337.9 + 0.6 * i, 338.5 + 0.6 * i, 0.1)
+            for i, t in enumerate(["Experterna", "upplever", "säkert"])]  # fmt: skip
+    said = ["många", "gånger", "en", "sådan", "kund", "eller", "dennes"]
+    tail = [AlignedWord(t, 526.2 + 0.5 * i, 526.7 + 0.5 * i, 0.6) for i, t in enumerate(said)]
+    before = [AlignedWord("slut.", 336.0, 336.5, 0.9)]
+    out, moved = rejoined([*before, *head, *tail], [42] + [43] * 10)
+    assert moved == {1, 2, 3}
+    assert out[0] == before[0] and out[4:] == tail
+    assert all(w.start == w.end == pytest.approx(526.2) for w in out[1:4])
+    # The smaller side moves: here the tail, onto the end of the head.
+    out, moved = rejoined([*head, *tail[:1]], [1, 1, 1, 1])
+    assert moved == {3} and out[3].start == pytest.approx(head[-1].end)
+    # A sentence with ordinary pauses is left alone.
+    assert rejoined(tail, [0] * len(tail)) == (tail, set())
 
 
 def test_a_quick_phrase_is_not_a_squeezed_run() -> None:
