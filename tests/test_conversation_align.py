@@ -205,6 +205,17 @@ def test_an_end_snaps_into_its_last_word_only_past_the_word_s_middle() -> None:
     assert snapped_to_speech([s], [(63.47, 64.6)], 70.0)[0].end == pytest.approx(64.6)
 
 
+def test_a_start_takes_a_fine_onset_next_to_whisper_s_over_an_early_region_start() -> None:
+    # The long fixture under 15 dB noise, sentence 898: the coarse region starts 0.2 s
+    # early (a noise blip merged in), Whisper and the fine onset agree on 6520.88.
+    s = sentence([("Men", 6520.81, 6521.05), ("sedan", 6521.05, 6521.39), ("kom", 6521.39, 6521.7)])
+    speech = [(6520.69, 6523.0)]
+    assert snapped_to_speech([s], speech, 7000.0)[0].start == pytest.approx(6520.69)
+    fine = snapped_to_speech([s], speech, 7000.0, onsets=[6520.0, 6520.88, 6521.58])
+    assert fine[0].start == pytest.approx(6520.88)
+    assert fine[0].words[1:] == s.words[1:]
+
+
 def test_no_sentence_starts_before_the_first_speech() -> None:
     ref = Reference((Turn("A", ("Hej och välkommen.", "Vad betyder det?")),), "sv")
     words = [w for _, w in reference_words(ref)]
