@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.align.crosslingual import align_cross_lingual, anchor_words, same_word, spread_words
+from pipeline.align.crosslingual import (
+    LENGTH_ONLY_CONFIDENCE,
+    align_cross_lingual,
+    anchor_words,
+    same_word,
+    spread_words,
+    without_words_capped,
+)
 from pipeline.records import Reference, Segment, Transcription, Turn, Word
 from pipeline.signal.speakers import Candidate
 
@@ -208,3 +216,14 @@ def test_a_zero_length_asr_segment_still_gives_every_sentence_a_length() -> None
     assert [s.text for s in sentences] == ["hej", "hej"]
     assert all(0.0 <= s.start < s.end <= 1.0 for s in sentences)
     assert sentences[0].end <= sentences[1].start
+
+
+def test_a_sentence_placed_without_its_words_is_marked_unsure() -> None:
+    conf = np.array([0.9, 0.8, 0.7])
+    bridge = np.zeros((3, 6))
+    bridge[0, 1] = 1.0  # sentence 0 holds a translated word in its span (units 0-1)
+    bridge[1, 4] = 1.0  # sentence 1's word was heard outside its span (units 2-3)
+    out = without_words_capped(conf, [(0, 2), (2, 4), (4, 6)], bridge)
+    assert out.tolist() == [0.9, LENGTH_ONLY_CONFIDENCE, LENGTH_ONLY_CONFIDENCE]
+    # No word bridged anywhere (no dictionary for the pair): nothing to tell them apart.
+    assert without_words_capped(conf, [(0, 2), (2, 4), (4, 6)], np.zeros((3, 6))) is conf
