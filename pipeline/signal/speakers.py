@@ -203,25 +203,36 @@ VAD_LOOSE = 0.3
 VAD_LOOSE_REACH = 1.0  # seconds: a looser onset further back is the music
 VAD_EARLY_SLACK = 0.2  # seconds a sentence may start before the onset found
 VAD_SEARCH_SECONDS = 60.0  # an intro longer than this is not looked for
+# Silero's cost grows with the audio it hears (0.1 s a minute on 2 cores, twice over):
+# the first speech is looked for in the first VAD_FIRST_LOOK seconds before the whole
+# search, and the looser onsets only up to just after the sure one. An onset found that
+# far before the end of the audio heard is the one the whole search finds: a segment is
+# only closed (and kept or dropped by its length) after 2 s of silence.
+VAD_FIRST_LOOK = 20.0
+VAD_SETTLE = 2.5
 
 
 def first_speech(samples: np.ndarray, sr: int) -> float:
     """Seconds before which no sentence starts: the first speech Silero VAD hears (it does
     not take a jingle or a music bed for speech, where the signal energy does), less
     VAD_EARLY_SLACK; 0.0 when it hears none in the first VAD_SEARCH_SECONDS."""
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
-
-    head = as_float(samples[: int(VAD_SEARCH_SECONDS * sr)])  # int16 or float samples
-
-    def onsets(threshold: float) -> list[float]:
-        vad = VadOptions(threshold=threshold, speech_pad_ms=0, min_speech_duration_ms=150)
-        return [c["start"] / sr for c in get_speech_timestamps(head, vad, sampling_rate=sr)]
-
-    sure = onsets(VAD_SURE)
+    sure = _vad_onsets(samples, sr, VAD_SURE, VAD_FIRST_LOOK)
+    if not sure or sure[0] > VAD_FIRST_LOOK - VAD_SETTLE:
+        sure = _vad_onsets(samples, sr, VAD_SURE, VAD_SEARCH_SECONDS)
     if not sure:
         return 0.0
-    loose = [t for t in onsets(VAD_LOOSE) if sure[0] - VAD_LOOSE_REACH <= t <= sure[0]]
+    looser = _vad_onsets(samples, sr, VAD_LOOSE, min(sure[0] + VAD_SETTLE, VAD_SEARCH_SECONDS))
+    loose = [t for t in looser if sure[0] - VAD_LOOSE_REACH <= t <= sure[0]]
     return max(0.0, (loose[0] if loose else sure[0]) - VAD_EARLY_SLACK)
+
+
+def _vad_onsets(samples: np.ndarray, sr: int, threshold: float, seconds: float) -> list[float]:
+    """Seconds of each speech onset Silero VAD finds in the first `seconds` at threshold."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    head = as_float(samples[: int(seconds * sr)])  # int16 or float samples
+    vad = VadOptions(threshold=threshold, speech_pad_ms=0, min_speech_duration_ms=150)
+    return [c["start"] / sr for c in get_speech_timestamps(head, vad, sampling_rate=sr)]
 
 
 # --- two-voice model ------------------------------------------------------------
