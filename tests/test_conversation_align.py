@@ -130,6 +130,8 @@ def test_a_sentence_moved_off_an_aside_is_unsure() -> None:
     assert moved.confidence == UNSURE_CONFIDENCE
     assert first.confidence == last.confidence == 1.0
     assert moved.start > 8.0  # at the speech's pace before "gång." ends, not on the aside
+    said = [w for w in alignment.warnings if "timed by their length alone" in w]
+    assert len(said) == 1 and said[0].startswith("sentences 2 (0:")
 
 
 def test_a_run_squeezed_after_a_stretched_word_moves_to_its_start() -> None:

@@ -125,12 +125,12 @@ def align_same_language(
     placed = monotonic_words(timings, [w for _, w in words], duration)
     placed, split = rejoined(placed, [index for index, _ in words])
     placed, moved = unsqueezed(placed, speech)
-    moved |= split
+    by_length = {words[i][0] for i in moved | split}  # sentences timed by length alone
     sentences = []
     for ref in reference.sentences:
         own = [p for (index, _), p in zip(words, placed, strict=True) if index == ref.index]
         confidence = min(1.0, sum(w.confidence for w in own) / len(own) / HEARD_PROBABILITY)
-        if ref.index in {words[i][0] for i in moved}:
+        if ref.index in by_length:
             confidence = min(confidence, UNSURE_CONFIDENCE)  # placed by length alone
         own = [_with_times(w, w.start, w.end, confidence) for w in _edges_trimmed(own)]
         sentences.append(
@@ -141,13 +141,18 @@ def align_same_language(
         [after_false_start(unstretched(s, speech), onsets) for s in snapped], first_speech
     )
     sentences, doubts = rate_checked(sentences)
+    moved_off = run_warnings(
+        [s for s in sentences if s.index in by_length],
+        "were squeezed against speech the transcript lacks (an aside, an ad) and are timed "
+        "by their length alone: check them",
+    )  # fmt: skip
     return Alignment(
         tuple(sentences),
         duration,
         "same-language",
         audio_language=audio_language,
         text_language=reference.language,
-        warnings=(*alignment_warnings(sentences, timings, words), *doubts),
+        warnings=(*alignment_warnings(sentences, timings, words), *moved_off, *doubts),
     )
 
 
@@ -479,19 +484,25 @@ def rate_checked(
             s = AlignedSentence(s.index, s.turn, s.speaker, s.text, tuple(words), UNSURE_CONFIDENCE)
             unsure.append(s)
         out.append(s)
+    return out, run_warnings(
+        unsure, "are timed at a rate no voice speaks: next to speech the transcript lacks "
+        "(an aside, an ad)? check them",
+    )  # fmt: skip
+
+
+def run_warnings(sentences: Sequence[AlignedSentence], saying: str) -> list[str]:
+    """One warning per run of consecutive sentences: their numbers, times and `saying`."""
     runs: list[list[AlignedSentence]] = []
-    for s in unsure:
+    for s in sentences:
         if runs and runs[-1][-1].index + 1 == s.index:
             runs[-1].append(s)
         else:
             runs.append([s])
-    doubts = [
+    return [
         f"sentences {numbered_ranges([s.index for s in r])} "
-        f"({time_range(r[0].start, r[-1].end)}) are timed at a rate no voice speaks: "
-        "next to speech the transcript lacks (an aside, an ad)? check them"
+        f"({time_range(r[0].start, r[-1].end)}) {saying}"
         for r in runs
     ]
-    return out, doubts
 
 
 def alignment_warnings(
