@@ -134,18 +134,6 @@ def test_a_sentence_moved_off_an_aside_is_unsure() -> None:
     assert len(said) == 1 and said[0].startswith("sentences 2 (0:")
 
 
-def test_a_run_squeezed_after_a_stretched_word_moves_to_its_start() -> None:
-    paced = [AlignedWord("orden", 2.0 + 0.4 * i, 2.4 + 0.4 * i, 0.9) for i in range(8)]
-    stretched_word = AlignedWord("lång", 10.0, 14.0, 0.9)
-    run = [AlignedWord(t, 13.9 + 0.01 * i, 13.91 + 0.01 * i, 0.9)
-           for i, t in enumerate(["sedan", "kommer", "orden"])]  # fmt: skip
-    out, moved = unsqueezed([*paced, stretched_word, *run], [(2.0, 5.2), (10.0, 16.0)])
-    assert moved == set(range(8, 12))
-    assert out[:8] == paced
-    assert out[8].start == pytest.approx(10.0)
-    assert out[-1].end < 12.0
-
-
 def test_a_sentence_torn_across_untranscribed_speech_is_rejoined() -> None:
     # The long fixture's passage missing from the transcript: three words of sentence 43
     # were left at the passage's start, the rest 187 s later.

@@ -82,7 +82,7 @@ FALSE_START_WORDS = 2  # the first word, or the second after a first squeezed on
 # squeeze the next words onto its start and stretch one word over the rest of it. A run
 # of at least SQUEEZED_RUN_WORDS words taking under SQUEEZED_RUN_SHARE of the time the
 # episode's pace gives them, right before a stretched word in the same speech region, is
-# moved to the end of that word at the episode's pace (and the other way round after it).
+# moved to the end of that word at the episode's pace.
 # Conversation tuning layouts: reference words on the asides 12 -> 0 (conv-fi seed 1) and
 # 5 -> 2 (conv-sv seed 8), no start made worse.
 SQUEEZED_RUN_WORDS = 2
@@ -279,36 +279,31 @@ def rejoined(
 def unsqueezed(
     words: Sequence[AlignedWord], speech: Sequence[tuple[float, float]]
 ) -> tuple[list[AlignedWord], set[int]]:
-    """The words with each run squeezed against a stretched word moved to that word's far
-    end (see SQUEEZED_RUN_SHARE), and the indices of the words moved."""
+    """The words with each run squeezed before a stretched word moved to that word's end
+    (see SQUEEZED_RUN_SHARE), and the indices of the words moved.
+
+    Only runs before the stretch: the mirror case (a run squeezed after a stretched word,
+    moved to its start) changed nothing on the conversation layouts, and on the long
+    fixture it moved the first words of two sentences back onto the one before them."""
     timed = [w for w in words if w.end > w.start]
     if not timed:
         return list(words), set()
     pace = float(np.median([_seconds_per_char(w) for w in timed]))
-    out, moved = _moved_after_squeeze(list(words), speech, pace)
-    back, moved_back = _moved_after_squeeze(_reflected(out), _reflected_spans(speech), pace)
-    n = len(words)
-    return _reflected(back), moved | {n - 1 - i for i in moved_back}
-
-
-def _moved_after_squeeze(
-    words: list[AlignedWord], speech: Sequence[tuple[float, float]], pace: float
-) -> tuple[list[AlignedWord], set[int]]:
-    moved: set[int] = set()
-    for i, w in enumerate(words):
+    out, moved = list(words), set()
+    for i, w in enumerate(out):
         if w.end - w.start < _stretch_limit(w) + RUN_STRETCH_SECONDS:
             continue
         region_start = next((a for a, b in speech if a <= w.start < b), w.start)
-        first = _squeezed_run_start(words, i, region_start, pace)
+        first = _squeezed_run_start(out, i, region_start, pace)
         if first is None:
             continue
-        block = words[first : i + 1]
+        block = out[first : i + 1]
         start = max(w.end - pace * sum(map(_letters, block)), block[0].start)
         if _speech_share(speech, start, w.end) < RUN_SPEECH_SHARE:
             continue  # the stretch is a pause after the run's speech, not an aside before it
-        words[first : i + 1] = _spread(block, start, w.end)
+        out[first : i + 1] = _spread(block, start, w.end)
         moved |= set(range(first, i + 1))
-    return words, moved
+    return out, moved
 
 
 def _speech_share(speech: Sequence[tuple[float, float]], start: float, end: float) -> float:
@@ -336,15 +331,6 @@ def _squeezed_run_start(
         ):
             first = j
     return first
-
-
-def _reflected(words: Sequence[AlignedWord]) -> list[AlignedWord]:
-    """The words in reverse order on a reversed clock: an edge case mirrored."""
-    return [AlignedWord(w.text, -w.end, -w.start, w.confidence) for w in reversed(words)]
-
-
-def _reflected_spans(spans: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
-    return [(-b, -a) for a, b in reversed(spans)]
 
 
 def after_false_start(sentence: AlignedSentence, onsets: Sequence[float]) -> AlignedSentence:
