@@ -122,13 +122,17 @@ def align_same_language(
     words = reference_words(reference)
     if len(timings) != len(words):
         raise ValueError(f"{len(timings)} timings for {len(words)} reference words")
+    onsets = sorted(onsets)
     placed = monotonic_words(timings, [w for _, w in words], duration)
     placed, split = rejoined(placed, [index for index, _ in words])
     placed, moved = unsqueezed(placed, speech)
     by_length = {words[i][0] for i in moved | split}  # sentences timed by length alone
     sentences = []
+    by_sentence: dict[int, list[AlignedWord]] = {}
+    for (index, _), p in zip(words, placed, strict=True):
+        by_sentence.setdefault(index, []).append(p)
     for ref in reference.sentences:
-        own = [p for (index, _), p in zip(words, placed, strict=True) if index == ref.index]
+        own = by_sentence[ref.index]
         confidence = min(1.0, sum(w.confidence for w in own) / len(own) / HEARD_PROBABILITY)
         if ref.index in by_length:
             confidence = min(confidence, UNSURE_CONFIDENCE)  # placed by length alone
@@ -195,7 +199,8 @@ def snapped_to_speech(
         # stretched back over a pause); likewise an offset inside the last word.
         first, last = words[0], words[-1]
         new_start = _nearest(starts, first.start, floor, first.end, ahead=first.end - first.start)
-        near = [o for o in fine if abs(o - first.start) <= FINE_SNAP and floor <= o < first.end]
+        near = [o for o in _between(fine, first.start - FINE_SNAP, first.start + FINE_SNAP)
+                if floor <= o < first.end]  # fmt: skip
         if near:
             new_start = min(near, key=lambda o: abs(o - first.start))
         share = 1.0 if stretched(last) else END_SNAP_SHARE
@@ -334,7 +339,8 @@ def _squeezed_run_start(
 
 
 def after_false_start(sentence: AlignedSentence, onsets: Sequence[float]) -> AlignedSentence:
-    """The sentence starting at the speech after a false start its first words were put on.
+    """The sentence starting at the speech after a false start its first words were put on
+    (`onsets` sorted).
 
     The latest onset that fits is taken: a false start can hold a pause of its own.
     """
@@ -343,7 +349,8 @@ def after_false_start(sentence: AlignedSentence, onsets: Sequence[float]) -> Ali
         return sentence  # no inner word to measure the sentence's own pace by
     pace = float(np.median([_seconds_per_char(w) for w in words[1:-1]]))
     start = words[0].start
-    inside = [t for t in onsets if start + FALSE_START_SECONDS <= t < words[1].end]
+    inside = [t for t in _between(onsets, start + FALSE_START_SECONDS, words[1].end)
+              if t < words[1].end]  # fmt: skip
     for onset in reversed(inside):
         for k in range(FALSE_START_WORDS):
             w = words[k]
@@ -355,6 +362,11 @@ def after_false_start(sentence: AlignedSentence, onsets: Sequence[float]) -> Ali
                 words[: k + 1] = _spread(words[: k + 1], onset, w.end)
                 return _replace_words(sentence, words)
     return sentence
+
+
+def _between(times: Sequence[float], low: float, high: float) -> Sequence[float]:
+    """The sorted times in [low, high]."""
+    return times[bisect.bisect_left(times, low) : bisect.bisect_right(times, high)]
 
 
 def _letters(word: AlignedWord) -> int:
