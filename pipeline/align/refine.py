@@ -186,9 +186,8 @@ def snapped_to_speech(
     onsets: Sequence[float] = (),
 ) -> list[AlignedSentence]:
     """Move each sentence's first start and last end to the nearest speech edge close by;
-    a start within FINE_SNAP of one of `onsets` goes to that onset instead."""
+    a start within FINE_SNAP of one of `onsets` (sorted) goes to that onset instead."""
     starts = sorted(s for s, _ in speech)
-    fine = sorted(onsets)
     ends = sorted(e for _, e in speech)
     out: list[AlignedSentence] = []
     for i, sentence in enumerate(sentences):
@@ -199,7 +198,7 @@ def snapped_to_speech(
         # stretched back over a pause); likewise an offset inside the last word.
         first, last = words[0], words[-1]
         new_start = _nearest(starts, first.start, floor, first.end, ahead=first.end - first.start)
-        near = [o for o in _between(fine, first.start - FINE_SNAP, first.start + FINE_SNAP)
+        near = [o for o in _between(onsets, first.start - FINE_SNAP, first.start + FINE_SNAP)
                 if floor <= o < first.end]  # fmt: skip
         if near:
             new_start = min(near, key=lambda o: abs(o - first.start))
