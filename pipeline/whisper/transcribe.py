@@ -35,6 +35,11 @@ def detect_language(model: WhisperModel, samples: np.ndarray) -> LanguageGuess:
     return guess_from(language, probability, ranked)
 
 
+# Names the decoding settings in the cache key, so a cached result of other settings is not
+# reused: change it with any setting of `model.transcribe` below.
+DECODING = "beam5-unconditioned"
+
+
 def transcribe(
     samples: np.ndarray,
     model: WhisperModel,
@@ -77,6 +82,7 @@ def _cache_path(
     from pipeline.whisper.models import model_identity
 
     key = f"{content_hash(samples)}-{model_identity(model_name)}-{language or 'auto'}-vad{int(vad)}"
+    key += f"-{DECODING}"
     return (cache_dir or default_cache_dir()) / f"{key}.json"
 
 
@@ -86,8 +92,16 @@ def _transcribed(
     from tqdm import tqdm
 
     duration = len(samples) / SAMPLE_RATE
+    # Not conditioned on its own previous text: Whisper base heard "― ― ―" on a jingle,
+    # took it as the prompt and wrote only "―" for the next 30 s of speech, at every
+    # temperature (conversation tuning seed 1); the cross-lingual evidence lost all its words.
     segments_iter, info = model.transcribe(
-        samples, language=language, beam_size=5, word_timestamps=True, vad_filter=vad
+        samples,
+        language=language,
+        beam_size=5,
+        word_timestamps=True,
+        vad_filter=vad,
+        condition_on_previous_text=False,
     )
     segments = []
     with tqdm(
