@@ -127,7 +127,7 @@ def align_same_language(
     placed, split = rejoined(placed, [index for index, _ in words])
     placed, moved = unsqueezed(placed, speech)
     by_length = {words[i][0] for i in moved | split}  # sentences timed by length alone
-    sentences = []
+    sentences: list[AlignedSentence] = []
     by_sentence: dict[int, list[AlignedWord]] = {}
     for (index, _), p in zip(words, placed, strict=True):
         by_sentence.setdefault(index, []).append(p)
@@ -136,13 +136,16 @@ def align_same_language(
         confidence = min(1.0, sum(w.confidence for w in own) / len(own) / HEARD_PROBABILITY)
         if ref.index in by_length:
             confidence = min(confidence, UNSURE_CONFIDENCE)  # placed by length alone
+        if not sentences or own[0].confidence < UNHEARD_PROBABILITY:
+            own = first_word_at_pace(own)
         own = [_with_times(w, w.start, w.end, confidence) for w in _edges_trimmed(own)]
         sentences.append(
             AlignedSentence(ref.index, ref.turn, ref.speaker, ref.text, tuple(own), confidence)
         )
     snapped = snapped_to_speech(sentences, speech, duration, onsets)
-    sentences = [after_false_start(unstretched(s, speech), onsets) for s in snapped]
-    sentences = ordered([*map(opening_trimmed, sentences[:1]), *sentences[1:]], first_speech)
+    sentences = ordered(
+        [after_false_start(unstretched(s, speech), onsets) for s in snapped], first_speech
+    )
     sentences, doubts = rate_checked(sentences)
     moved_off = run_warnings(
         [s for s in sentences if s.index in by_length],
@@ -362,19 +365,21 @@ def after_false_start(sentence: AlignedSentence, onsets: Sequence[float]) -> Ali
     return sentence
 
 
-def opening_trimmed(sentence: AlignedSentence) -> AlignedSentence:
-    """The episode's first sentence with a stretched first word cut to the sentence's own
-    pace. A jingle plays under the opening words, and neither the voice detector nor the
-    energy tells it from speech, so the time warping stretches the first word back over
-    the music (conversation tuning seed 9: "Jag", 1.2 s long, from 1.1 s before the speech).
+def first_word_at_pace(words: list[AlignedWord]) -> list[AlignedWord]:
+    """The words with a stretched first word cut to the sentence's own pace, for the
+    episode's first sentence and for one whose first word Whisper did not hear.
+
+    The time warping stretches such a word back over sound the text lacks: the jingle
+    under the opening words, which neither the voice detector nor the energy tells from
+    speech (conversation tuning seed 9: "Jag", 1.2 s long, from 1.1 s before the speech),
+    or the end of an aside the next speaker cuts into (seed 2: "Vill", 1.2 s, heard with
+    probability 0.00).
     """
-    words = list(sentence.words)
     if len(words) < 3 or not stretched(words[0]):
-        return sentence  # no inner word to measure the pace by, or nothing to cut
+        return words  # no inner word to measure the pace by, or nothing to cut
     first = words[0]
-    words[0] = _with_times(first, max(first.start, first.end - _letters(first) * _pace(words)),
-                           first.end)  # fmt: skip
-    return _replace_words(sentence, words)
+    start = max(first.start, first.end - _letters(first) * _pace(words))
+    return [_with_times(first, start, first.end), *words[1:]]
 
 
 def _pace(words: Sequence[AlignedWord]) -> float:
