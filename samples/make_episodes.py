@@ -314,6 +314,7 @@ def schedule(speakers: list[str], rng: random.Random) -> list[list[int]]:
     while any(pools.values()):
         others = [s for s in pools if pools[s] and s != previous]
         if not others:  # only the previous speaker has clips left: their turn goes on
+            assert previous is not None  # on the first pass every speaker is an other
             turns[-1].extend(pools.pop(previous))
             break
         spk = max(others, key=lambda s: len(pools[s]))  # first-appearing wins ties
