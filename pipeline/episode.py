@@ -23,7 +23,9 @@ from pipeline.align.refine import (
     UNHEARD_WARNING,
     UNTIMED_WARNING,
     align_same_language,
+    end_at_voice,
     reference_words,
+    voice_window,
 )
 from pipeline.errors import PodalignError
 from pipeline.formats import SUBTITLE_FORMATS, format_of_suffix, render_subtitles, subtitle_choices
@@ -47,6 +49,7 @@ from pipeline.signal.speakers import (
     loud_regions,
     regions_from_activity,
     speech_from_energy,
+    voice_segments,
 )
 from pipeline.signal.timeline import condensed_samples, speech_timeline
 from pipeline.spans import numbered_ranges, time_range
@@ -276,10 +279,22 @@ def alignment_for(
             audio_language=audio_lang, first_speech=first_speech(samples, SAMPLE_RATE),
             onsets=_false_start_onsets(levels, activity),
         )  # fmt: skip
+        alignment = _ends_at_voice(alignment, samples)
     covered = coverage(alignment.sentences, speech)
     warnings = (*extra, *alignment.warnings, *covered.problems)
     alignment = replace(alignment, warnings=warnings, coverage=covered)
     return with_language_doubts(alignment, guess)
+
+
+def _ends_at_voice(alignment: Alignment, samples: np.ndarray) -> Alignment:
+    """The alignment with each stretched last word ending where Silero hears the voice stop
+    (pipeline.align.refine.end_at_voice): a few short windows, not the whole episode."""
+    sentences = []
+    for s in alignment.sentences:
+        window = voice_window(s)
+        voice = voice_segments(samples, SAMPLE_RATE, *window) if window else ()
+        sentences.append(end_at_voice(s, voice) if window else s)
+    return replace(alignment, sentences=tuple(sentences))
 
 
 def with_language_doubts(alignment: Alignment, guess: LanguageGuess | None) -> Alignment:

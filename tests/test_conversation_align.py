@@ -14,6 +14,7 @@ from pipeline.align.refine import (
     UNSURE_CONFIDENCE,
     after_false_start,
     align_same_language,
+    end_at_voice,
     first_word_at_pace,
     rate_checked,
     reference_words,
@@ -21,10 +22,16 @@ from pipeline.align.refine import (
     snapped_to_speech,
     unsqueezed,
     unstretched,
+    voice_window,
 )
 from pipeline.inputs.audio import SAMPLE_RATE, load_audio
 from pipeline.records import AlignedSentence, AlignedWord, Reference, Turn, Word
-from pipeline.signal.speakers import VAD_EARLY_SLACK, first_speech, uncovered_speech
+from pipeline.signal.speakers import (
+    VAD_EARLY_SLACK,
+    first_speech,
+    uncovered_speech,
+    voice_segments,
+)
 from pipeline.subtitles.preview import PreviewInputs, write_preview
 
 SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "sample-sv"
@@ -215,6 +222,40 @@ def test_a_first_word_stretched_back_over_the_jingle_or_unheard_keeps_its_pace()
     said = [AlignedWord(w, a, b, 0.01) for w, a, b in
             [("Jag", 2.9, 3.1), ("känner", 3.1, 3.4), ("igen", 3.4, 3.7)]]  # fmt: skip
     assert first_word_at_pace(said) == said  # a first word of its own length stays
+
+
+def test_a_stretched_last_word_ends_where_the_voice_stops_not_at_the_breath() -> None:
+    # real-sv sentence 44: the clip's speech ends at 176.59, its breath at 177.78, where the
+    # energy ended "nu." (2 letters, 1.47 s); Silero hears the voice until 176.6.
+    s = sentence([("med", 175.93, 176.03), ("Lee", 176.03, 176.31), ("nu.", 176.31, 177.78)])
+    window = voice_window(s)
+    assert window is not None and window[0] < 176.31 and window[1] > 177.78
+    assert end_at_voice(s, [(174.59, 176.6)]).end == pytest.approx(176.6)
+    assert end_at_voice(s, [(174.59, 176.6)]).words[:-1] == s.words[:-1]
+    # A voice end too soon for the word to be said is not its end; nor one past the word.
+    assert end_at_voice(s, [(174.59, 176.32), (176.4, 176.9)]).end == pytest.approx(176.9)
+    assert end_at_voice(s, [(174.59, 178.2)]) == s
+    assert end_at_voice(s, []) == s
+    said = sentence([("med", 175.93, 176.03), ("Lee", 176.03, 176.31), ("nu.", 176.31, 176.6)])
+    assert voice_window(said) is None  # a last word of its own length is not listened to
+
+
+@given(st.floats(0.0, 3.0), st.lists(st.floats(0.0, 6.0), max_size=6))
+def test_a_voice_end_only_ever_shortens_the_last_word(length: float, edges: list[float]) -> None:
+    s = sentence([("Jag", 1.0, 1.2), ("kommer", 1.2, 1.5), ("nu.", 1.5, 1.5 + length)])
+    times = sorted(edges)
+    out = end_at_voice(s, list(zip(times[::2], times[1::2], strict=False)))
+    assert out.words[:-1] == s.words[:-1] and out.words[-1].start == s.words[-1].start
+    assert s.words[-1].start <= out.end <= s.end
+
+
+def test_silero_hears_where_the_first_sentence_s_voice_stops() -> None:
+    """The demo episode: tones, then a sentence at 6.315-14.155 s, the next at 14.89 s."""
+    samples = load_audio(SAMPLE / "episode.mp3")
+    (first, second) = voice_segments(samples, SAMPLE_RATE, 0.0, 16.0)
+    assert 6.315 - 0.1 <= first[0] <= 6.315 + 0.3  # the tones are not speech
+    assert 14.155 - 0.1 <= first[1] <= 14.155 + 0.2 and 14.89 - 0.2 <= second[0] <= 14.89 + 0.1
+    assert voice_segments(samples, SAMPLE_RATE, 0.0, 4.0) == []
 
 
 def test_an_end_snaps_into_its_last_word_only_past_the_word_s_middle() -> None:

@@ -98,6 +98,10 @@ _MAX_RUN_WORDS = 60  # a lookback longer than any turn squeezed onto an aside's 
 # three minutes missing from the transcript: a sentence's first three words were left at
 # the passage's start, 187 s before the rest).
 MAX_INNER_PAUSE = 5.0
+# Silero is given this much audio before a stretched last word (it needs context to hear
+# speech) and after it (to hear that the voice stopped).
+VOICE_LEAD_SECONDS = 0.5
+VOICE_TAIL_SECONDS = 0.2
 
 
 def reference_words(reference: Reference) -> list[tuple[int, str]]:
@@ -386,6 +390,30 @@ def _pace(words: Sequence[AlignedWord]) -> float:
     """A sentence's own seconds per letter: the median over its inner words (the edge
     words are the ones the time warping stretches)."""
     return float(np.median([_seconds_per_char(w) for w in words[1:-1]]))
+
+
+def voice_window(sentence: AlignedSentence) -> tuple[float, float] | None:
+    """Where to listen for the end of the sentence's voice: around a stretched last word
+    (the energy ended the sentence at a breath or a mouth noise after its speech; real
+    Common Voice clips end with up to a second of it). None for any other sentence."""
+    last = sentence.words[-1]
+    if not stretched(last):
+        return None
+    return last.start - VOICE_LEAD_SECONDS, last.end + VOICE_TAIL_SECONDS
+
+
+def end_at_voice(
+    sentence: AlignedSentence, voice: Sequence[tuple[float, float]]
+) -> AlignedSentence:
+    """The sentence ending where the voice heard around its stretched last word stops
+    (`voice`: speech segments from `voice_window`), when that is inside the word and leaves
+    the word time to be said."""
+    last = sentence.words[-1]
+    floor = last.start + SQUEEZED_SECONDS_PER_CHAR * len(last.text)
+    end = next((b for _, b in voice if b >= floor), None)
+    if end is None or end >= last.end:
+        return sentence
+    return _replace_words(sentence, [*sentence.words[:-1], _with_times(last, last.start, end)])
 
 
 def _between(times: Sequence[float], low: float, high: float) -> Sequence[float]:

@@ -226,6 +226,26 @@ def first_speech(samples: np.ndarray, sr: int) -> float:
     return max(0.0, (loose[0] if loose else sure[0]) - VAD_EARLY_SLACK)
 
 
+# A pause Silero must hear before it ends a stretch of speech: longer than the stop closure
+# inside a word ("kk", "tt": 0.1-0.15 s), shorter than a pause between sentences.
+VOICE_PAUSE_MS = 250
+
+
+def voice_segments(
+    samples: np.ndarray, sr: int, start: float, end: float
+) -> list[tuple[float, float]]:
+    """(start, end) in episode seconds of the speech Silero VAD hears in [start, end]: where
+    a voice stops, which the energy cannot tell from a breath or a mouth noise after it."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    first = max(int(start * sr), 0)
+    piece = as_float(samples[first : max(int(end * sr), first)])
+    vad = VadOptions(threshold=VAD_SURE, speech_pad_ms=0, min_silence_duration_ms=VOICE_PAUSE_MS)
+    at = first / sr
+    return [(at + c["start"] / sr, at + c["end"] / sr)
+            for c in get_speech_timestamps(piece, vad, sampling_rate=sr)]  # fmt: skip
+
+
 def _vad_onsets(samples: np.ndarray, sr: int, threshold: float, seconds: float) -> list[float]:
     """Seconds of each speech onset Silero VAD finds in the first `seconds` at threshold."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
