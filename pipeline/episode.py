@@ -289,12 +289,12 @@ def alignment_for(
 def _ends_at_voice(alignment: Alignment, samples: np.ndarray) -> Alignment:
     """The alignment with each stretched last word ending where Silero hears the voice stop
     (pipeline.align.refine.end_at_voice): a few short windows, not the whole episode."""
-    sentences = []
-    for s in alignment.sentences:
-        window = voice_window(s)
-        voice = voice_segments(samples, SAMPLE_RATE, *window) if window else ()
-        sentences.append(end_at_voice(s, voice) if window else s)
-    return replace(alignment, sentences=tuple(sentences))
+    sentences = tuple(
+        s if (window := voice_window(s)) is None
+        else end_at_voice(s, voice_segments(samples, SAMPLE_RATE, *window))
+        for s in alignment.sentences
+    )  # fmt: skip
+    return replace(alignment, sentences=sentences)
 
 
 def with_language_doubts(alignment: Alignment, guess: LanguageGuess | None) -> Alignment:

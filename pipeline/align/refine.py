@@ -382,7 +382,8 @@ def first_word_at_pace(words: list[AlignedWord]) -> list[AlignedWord]:
     if len(words) < 3 or not stretched(words[0]):
         return words  # no inner word to measure the pace by, or nothing to cut
     first = words[0]
-    start = max(first.start, first.end - _letters(first) * _pace(words))
+    pace = max(_pace(words), SQUEEZED_SECONDS_PER_CHAR)  # inner words squeezed to nothing
+    start = max(first.start, first.end - _letters(first) * pace)
     return [_with_times(first, start, first.end), *words[1:]]
 
 
