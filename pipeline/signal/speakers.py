@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Any
 
 import numpy as np
 
@@ -236,23 +237,27 @@ def voice_segments(
 ) -> list[tuple[float, float]]:
     """(start, end) in episode seconds of the speech Silero VAD hears in [start, end]: where
     a voice stops, which the energy cannot tell from a breath or a mouth noise after it."""
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
-
     first = max(int(start * sr), 0)
-    piece = as_float(samples[first : max(int(end * sr), first)])
-    vad = VadOptions(threshold=VAD_SURE, speech_pad_ms=0, min_silence_duration_ms=VOICE_PAUSE_MS)
+    piece = samples[first : max(int(end * sr), first)]
     at = first / sr
-    return [(at + c["start"] / sr, at + c["end"] / sr)
-            for c in get_speech_timestamps(piece, vad, sampling_rate=sr)]  # fmt: skip
+    heard = _silero_speech(piece, sr, threshold=VAD_SURE, min_silence_duration_ms=VOICE_PAUSE_MS)
+    return [(at + a, at + b) for a, b in heard]
 
 
 def _vad_onsets(samples: np.ndarray, sr: int, threshold: float, seconds: float) -> list[float]:
     """Seconds of each speech onset Silero VAD finds in the first `seconds` at threshold."""
+    head = samples[: int(seconds * sr)]
+    return [a for a, _ in _silero_speech(head, sr, threshold=threshold, min_speech_duration_ms=150)]
+
+
+def _silero_speech(piece: np.ndarray, sr: int, **options: Any) -> list[tuple[float, float]]:
+    """(start, end) seconds into `piece` (int16 or float samples) of the speech Silero VAD
+    hears, with no padding; `options` are faster-whisper VadOptions fields."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-    head = as_float(samples[: int(seconds * sr)])  # int16 or float samples
-    vad = VadOptions(threshold=threshold, speech_pad_ms=0, min_speech_duration_ms=150)
-    return [c["start"] / sr for c in get_speech_timestamps(head, vad, sampling_rate=sr)]
+    vad = VadOptions(speech_pad_ms=0, **options)
+    found = get_speech_timestamps(as_float(piece), vad, sampling_rate=sr)
+    return [(c["start"] / sr, c["end"] / sr) for c in found]
 
 
 # --- two-voice model ------------------------------------------------------------
