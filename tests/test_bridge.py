@@ -6,7 +6,12 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.align.bridge import bridge_matrix, finnish_to_swedish, translations
+from pipeline.align.bridge import (
+    bridge_matrix,
+    entry_translations,
+    finnish_to_swedish,
+    translations,
+)
 from pipeline.align.crosslingual import _with_skips, dp_spans
 from pipeline.records import Word
 from pipeline.signal.speech_units import Units
@@ -17,6 +22,35 @@ def test_dictionaries_are_installed_and_read() -> None:
     assert len(table) > 10_000  # both FreeDict directions, ~15 000 headwords each
     assert "hund" in table["koira"]
     assert "hus" in translations("talossa")  # inflected: "in the house", via simplemma
+
+
+def test_every_sense_of_an_entry_is_read_and_no_definition_is() -> None:
+    # FreeDict entries as the Debian dictionaries hold them (fin-swe "paikka", "nähdä").
+    paikka = [
+        "paikka /pˈaikːa/ <n>",
+        "1. punkt",
+        "konkreettinen kohta, sijaintikohta",
+        "2. lapp, plomb",
+        "paikkaamiseen, reiän korjaamiseen käytettävä kappale",
+        "3. plats, ställe",
+        "tila, jossa voidaan käydä tai oleskella, oleskelupaikka",
+    ]
+    assert entry_translations(paikka) == ["punkt", "lapp", "plomb", "plats", "ställe"]
+    nahda = ["nähdä /nˈæhdæ/ <v>", "1. se 2.", "aistia näköaistin avulla", " 3.",
+             "ymmärtää, tajuta", "2. möta", "tehdä näköhavainto, havaita"]  # fmt: skip
+    assert entry_translations(nahda) == ["se", "möta"]
+    assert entry_translations(["-arki /ˈarkiː/ <affix>", "-arkia", "substantivsuffix"]) == [
+        "-arkia"
+    ]
+    assert entry_translations(["hus <n>", "1. kyläläinen talo", "definition"]) == []
+
+
+def test_the_installed_dictionaries_translate_numbered_entries() -> None:
+    # Each of these is an entry of several numbered senses: the first parser lost them all.
+    assert "plats" in translations("paikka")
+    assert "se" in translations("nähdä")
+    assert "känna" in translations("tuntui")  # inflected, via simplemma
+    assert "vara" in translations("olla")  # from swe-fin's "vara": "2. olla 2."
 
 
 def test_an_asr_word_supports_the_sentence_holding_its_translation() -> None:

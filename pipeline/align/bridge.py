@@ -41,7 +41,7 @@ def _number(text: str) -> int:
 
 def dictionary_entries(stem: Path) -> Iterator[tuple[str, list[str]]]:
     """(headword, single-word translations) of a dictd dictionary (`stem`.index and
-    `stem`.dict.dz): the translations are the line after the headword line."""
+    `stem`.dict.dz), from every sense of the entry (`entry_translations`)."""
     with gzip.open(stem.with_suffix(".dict.dz")) as fh:
         data = fh.read()
     for line in stem.with_suffix(".index").read_text(encoding="utf-8").splitlines():
@@ -49,11 +49,26 @@ def dictionary_entries(stem: Path) -> Iterator[tuple[str, list[str]]]:
         if len(parts) < 3 or parts[0].startswith("00database"):
             continue
         offset, length = _number(parts[1]), _number(parts[2])
-        lines = data[offset : offset + length].decode("utf-8", "replace").splitlines()
-        if len(lines) < 2:
-            continue
-        words = [w.strip().rstrip("0123456789.").strip() for w in re.split(r"[,;]", lines[1])]
-        yield parts[0].lower(), [w.lower() for w in words if w and " " not in w]
+        entry = data[offset : offset + length].decode("utf-8", "replace").splitlines()
+        yield parts[0].lower(), entry_translations(entry)
+
+
+# A sense line of a FreeDict entry: "2. lapp, plomb", where a trailing " 2." numbers the
+# sub-senses whose definitions follow ("1. se 2.").
+_SENSE = re.compile(r"^\d+\.\s+(\S.*?)(?:\s+\d+\.)?$")
+
+
+def entry_translations(lines: Sequence[str]) -> list[str]:
+    """Single-word translations in a FreeDict entry (its headword line first). An entry of
+    one sense has them on the second line; one of several has them on its numbered sense
+    lines, each followed by a definition in the headword's language, which is no
+    translation. Reading only the second line lost every numbered entry ("1. se 2." was
+    one word with a space, so dropped) and every sense after the first: "paikka", "nähdä",
+    "tuntua" had no translation at all."""
+    senses = [m.group(1) for line in lines[1:] if (m := _SENSE.match(line))]
+    texts = senses or lines[1:2]
+    words = [w.strip() for text in texts for w in re.split(r"[,;]", text)]
+    return [w.lower() for w in words if w and " " not in w]
 
 
 @cache
