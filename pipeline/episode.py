@@ -376,7 +376,8 @@ def _cross_lingual(
     asr = _asr(samples, model, audio_lang, options)
     candidates = turn_boundary_candidates(samples, SAMPLE_RATE)
     floor = first_speech(samples, SAMPLE_RATE)
-    return align_cross_lingual(reference, asr, [(max(a, floor), b) for a, b in speech], candidates)
+    after_jingle = [(max(a, floor), b) for a, b in speech if b > floor]
+    return align_cross_lingual(reference, asr, after_jingle, candidates)
 
 
 def asr_only_alignment(asr: Transcription, language: str) -> Alignment:
