@@ -67,8 +67,8 @@ SKIPPED_CONFIDENCE = 0.4  # next to skipped speech: below LOW_CONFIDENCE, so mar
 # A sentence whose span holds under this much lexical-bridge support for it (none of its
 # words' translations heard there) was placed by lengths and pauses alone: its confidence
 # is capped at LENGTH_ONLY_CONFIDENCE, so it is marked. Conversation tuning layouts, with
-# every dictionary sense read: 38 of 198 sentences marked in all, 11 of the 41 that start
-# over 0.5 s off (raising the threshold to 1.0 marks 14 of them, and 44 good ones).
+# every dictionary sense read: 38 of 198 sentences end below 0.5 by this or another cap, 11
+# of the 41 that start over 0.5 s off (a threshold of 1.0: 14 of them, and 44 good ones).
 MIN_LEXICAL_SUPPORT = 0.3
 LENGTH_ONLY_CONFIDENCE = 0.45
 NAME_SIMILARITY = 0.75  # difflib ratio at which Whisper's spelling of a name is the name
