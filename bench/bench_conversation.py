@@ -1,16 +1,18 @@
 """Conversation benchmark: interviews built from real voices (samples.conversation).
 
 Run: python -m bench.bench_conversation [--out bench-out] [--split held-out|tuning]
-         [--kinds conv-sv,conv-fi,conv-fi-sv]
+         [--kinds conv-sv,conv-fi,conv-fi-sv] [--seeds 10,11,12]
 
 For each kind and each layout seed of the split (default: the held-out seeds, which no
-constant was tuned on) it builds the episode, then runs in fresh processes podalign's
-alignment as a user gets it (`alignment_for`, mode chosen from the text and the audio) and
-plain faster-whisper transcription of the same audio (beam 5, word timestamps). Pooled over
-the layouts it prints: sentence start error median / p90 and share within 0.5 s, end error
-p90, reference words placed inside the untranscribed aside (a word counts when its middle
-is there), reference words starting before the speech under the intro, reference words out
-in order, speakers right (cues), and the time ratio against plain transcription.
+constant was tuned on; `--seeds` names other layouts instead, fresh ones that check a
+change tuned on the tuning split carries over) it builds the episode, then runs in fresh
+processes podalign's alignment as a user gets it (`alignment_for`, mode chosen from the
+text and the audio) and plain faster-whisper transcription of the same audio (beam 5, word
+timestamps). Pooled over the layouts it prints: sentence start error median / p90 and
+share within 0.5 s, end error p90, reference words placed inside the untranscribed aside
+(a word counts when its middle is there), reference words starting before the speech
+under the intro, reference words out in order, speakers right (cues), and the time ratio
+against plain transcription.
 """
 
 from __future__ import annotations
@@ -171,13 +173,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=Path("bench-out") / "conversation")
     parser.add_argument("--split", choices=("held-out", "tuning"), default="held-out")
     parser.add_argument("--kinds", default=",".join(KINDS))
+    parser.add_argument("--seeds", help="comma-separated layout seeds, instead of --split")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         child(args.child[0], Path(args.child[1]), args.child[2])
         return
-    seeds = list(HELD_OUT_SEEDS if args.split == "held-out" else TUNING_SEEDS)
-    print(f"podalign conversation benchmark ({args.split} layouts {seeds}; Whisper base, CPU)")
+    if args.seeds:
+        seeds, split = [int(s) for s in args.seeds.split(",")], "named"
+    else:
+        split = args.split
+        seeds = list(HELD_OUT_SEEDS if split == "held-out" else TUNING_SEEDS)
+    print(f"podalign conversation benchmark ({split} layouts {seeds}; Whisper base, CPU)")
     for kind in args.kinds.split(","):
         bench_kind(kind, seeds, args.out)
 
