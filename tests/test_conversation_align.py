@@ -89,6 +89,19 @@ def test_a_false_start_under_the_first_word_moves_the_second_word_too() -> None:
     assert out.words[1].end == pytest.approx(142.59)
 
 
+def test_a_short_sentence_is_judged_at_a_conversational_pace_not_its_stretched_own() -> None:
+    # conv-sv tuning seed 6, sentence 11: a false start at 23.53-23.91, the real "Jag har"
+    # at 24.15. "har" is stretched over both, and, being an inner word of a six-word
+    # sentence, it makes the sentence's own pace 0.127 s a letter: by that pace "Jag har"
+    # found no room after the onset at 24.23 and the start stayed on the false start.
+    s = sentence([("Jag", 23.64, 23.78), ("har", 23.78, 24.6), ("en", 24.6, 24.78),
+                  ("sak", 24.78, 25.14), ("att", 25.14, 25.54),
+                  ("uträtta.", 25.54, 26.35)])  # fmt: skip
+    assert after_false_start(s, [23.64, 24.23]).start == pytest.approx(24.23)
+    # An onset too late to leave room for "Jag har" after it still moves nothing.
+    assert after_false_start(s, [24.45]) == s
+
+
 def test_a_stop_closure_inside_a_real_first_word_is_not_a_false_start() -> None:
     # conv-fi tuning seed 7, sentence 34: "ratkaisu" has a pause at its "tk" (106.35); the
     # word after it is too short for the whole word, so the start stays.
