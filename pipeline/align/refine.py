@@ -80,8 +80,8 @@ FALSE_START_PAUSE = 0.05  # seconds: the pause after a false start can be this s
 FALSE_START_WORDS = 2  # the first word, or the second after a first squeezed onto the start
 # The pace the false-start test judges by is at most this many seconds a letter (about 15
 # letters a second, ordinary conversation): a short sentence's inner words include the very
-# word stretched over the false start ("Jag känner igen honom.": 0.10 s a letter), and that
-# pace found no room for it after the onset. Conversation tuning layouts: conv-sv start p90
+# word stretched over the false start ("Jag har en sak att uträtta.": 0.127 s a letter), and
+# that pace found no room for it after the onset. Conversation tuning layouts: conv-sv p90
 # 0.221 -> 0.169 s, within 0.5 s 95.5 -> 97.0 %; conv-fi p90 0.138 -> 0.130 s.
 FALSE_START_MAX_PACE = 0.065
 # Untranscribed speech between two turns (an aside, an ad read) makes the time warping
