@@ -28,7 +28,7 @@ from pipeline.align.coverage import (
     crammed_runs,
     unsubtitled_stretches,
 )
-from pipeline.align.forced import expected_candidates, heard_count, located
+from pipeline.align.forced import expected_candidates, heard_count, located, unheard_tail
 from pipeline.cli.commands import main
 from pipeline.episode import AlignOptions, alignment_for
 from pipeline.inputs.audio import load_pcm
@@ -59,6 +59,25 @@ def test_squeezed_text_is_not_kept():
     # the heard words are kept, bar the last few that share a run with squeezed ones
     assert 30 - forced._HEARD_RUN < heard_count(heard + squeezed, 70) <= 30
     assert heard_count(squeezed + heard, 70) == 0  # lost from the start: relocate
+
+
+@given(probabilities, st.integers(0, 60))
+def test_an_unheard_tail_is_left_to_the_next_window_and_nothing_heard_with_it(probs, keep):
+    keep = min(keep, len(probs))
+    tail = unheard_tail(probs, keep)
+    assert tail == 0 or forced._TAIL_RUN <= tail < forced._HEARD_RUN
+    assert tail <= keep
+    if tail:
+        assert np.mean(probs[keep - tail : keep]) < forced._HEARD_PROBABILITY
+
+
+def test_text_squeezed_over_an_aside_at_a_windows_end_is_redone():
+    # conv-fi fresh layout 13: five words of the next turn laid over an untranscribed aside
+    # that the window's end cut short of a whole unheard run
+    heard, squeezed = [0.64, 0.9, 0.5, 0.68, 0.8], [0.0, 0.03, 0.22, 0.23, 0.08, 0.0, 0.0]
+    assert unheard_tail(heard + squeezed, 12) == 7
+    assert unheard_tail([*heard, 0.05, 0.02], 7) == 0  # a mumbled word or two is kept
+    assert unheard_tail(heard + squeezed, 5) == 0
 
 
 @given(st.floats(0, 1e6, allow_nan=False), st.floats(0.1, 30))

@@ -51,6 +51,7 @@ _KEEP_MARGIN = 1.0  # seconds: words ending closer than this to a window's end a
 # text squeezed over other speech 0.01-0.05 for most of its length.
 _HEARD_RUN = 8
 _HEARD_PROBABILITY = 0.1
+_TAIL_RUN = 3  # unheard words at a window's end: fewer are a mumbled word or two
 # People speak 1-5 words a second once long pauses are cut (read Swedish: about 3).
 _MIN_WORDS_PER_SECOND = 1.0
 _MAX_WORDS_PER_SECOND = 5.0
@@ -192,7 +193,10 @@ class WindowedAligner:
             placed = self._first_window() if at.frame == 0 else self._window(at.frame, at.word)
             is_last = at.frame + frames >= total
             fits = len(placed) if is_last else _kept_count(placed, frames / FRAMES_PER_SECOND)
-            keep = heard_count([p for _, _, p in placed], fits)
+            probabilities = [p for _, _, p in placed]
+            keep = heard_count(probabilities, fits)
+            if not is_last:
+                keep -= unheard_tail(probabilities, keep)
             # A far jump holds only if its window hears a whole run of its text: chance
             # word pairs in a transcription of noisy untranscribed talk landed on text
             # whose first 3-4 words happened to score as heard (then the thread was lost).
@@ -300,6 +304,19 @@ def heard_count(probabilities: Sequence[float], fits: int) -> int:
     means = np.convolve(probs, np.ones(run) / run, mode="valid")
     unheard = np.flatnonzero(means < _HEARD_PROBABILITY)
     return int(unheard[0]) if len(unheard) else fits
+
+
+def unheard_tail(probabilities: Sequence[float], keep: int) -> int:
+    """How many of the `keep` leading words end in a run too short for `heard_count` that
+    Whisper does not hear either (the longest such run of at least _TAIL_RUN words): text
+    squeezed over the opening of speech the text lacks, cut off by the window's end before
+    it made a whole run. Left to the next window, which starts on them and judges them on
+    the whole stretch."""
+    probs = np.asarray(probabilities[:keep], dtype=float)
+    for length in range(min(_HEARD_RUN - 1, keep), _TAIL_RUN - 1, -1):
+        if probs[keep - length :].mean() < _HEARD_PROBABILITY:
+            return length
+    return 0
 
 
 def located(heard: Sequence[str], text: Sequence[str], near: int) -> tuple[int, int] | None:
