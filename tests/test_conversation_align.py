@@ -54,6 +54,16 @@ def test_a_false_start_under_the_first_word_is_left_uncovered() -> None:
     assert out.words[1].end == pytest.approx(26.68)
 
 
+def test_four_words_squeezed_onto_a_short_aside_move_to_the_speech_after_it() -> None:
+    # conv-sv tuning seed 8, sentence 40: the aside ends at 75.74, the sentence starts at
+    # 75.86; "i" was stretched over the aside's end and the speech after it.
+    s = sentence([("Vem", 74.57, 74.64), ("fick", 74.64, 75.0), ("sätta", 75.0, 75.0),
+                  ("på", 75.0, 75.0), ("i", 75.0, 76.18), ("fredags?", 76.18, 77.29)])  # fmt: skip
+    out = unstretched(s, [(74.57, 75.26), (75.41, 75.7), (75.88, 77.29)])
+    assert out.start == pytest.approx(75.41)  # the first onset after a pause inside "i"
+    assert out.words[4].end == pytest.approx(76.18)
+
+
 def test_a_slow_first_word_without_a_pause_inside_stays() -> None:
     s = sentence([("Kattungen", 9.36, 10.3), ("föll", 10.3, 11.12), ("ner", 11.12, 11.32)])
     assert unstretched(s, [(0.0, 10.47), (10.92, 13.4)]) == s  # "Kattungen" is not squeezed
