@@ -64,6 +64,20 @@ def test_four_words_squeezed_onto_a_short_aside_move_to_the_speech_after_it() ->
     assert out.words[4].end == pytest.approx(76.18)
 
 
+def test_unheard_first_words_squeezed_into_the_next_one_move_after_the_false_start() -> None:
+    # conv-sv fresh layout 12, sentence 9: a false start at 18.56-19.07, the sentence at
+    # 19.22; Whisper heard "har" with probability 0.00 and ended it 0.09 s after the onset.
+    s = sentence([("Jag", 18.54, 18.92), ("har", 18.92, 19.34), ("ringt", 19.34, 19.88),
+                  ("dig.", 19.88, 20.01)])  # fmt: skip
+    onsets = [18.59, 18.85, 19.25, 20.35]
+    assert after_false_start(s, onsets) == s  # heard: "har" leaves no room after 19.25
+    out = after_false_start(s, onsets, unheard=True)
+    assert out.start == pytest.approx(19.25)
+    assert [w.text for w in out.words] == ["Jag", "har", "ringt", "dig."]
+    assert out.words[2].end == pytest.approx(19.88)
+    assert all(a.end <= b.start + 1e-9 for a, b in itertools.pairwise(out.words))
+
+
 def test_a_slow_first_word_without_a_pause_inside_stays() -> None:
     s = sentence([("Kattungen", 9.36, 10.3), ("föll", 10.3, 11.12), ("ner", 11.12, 11.32)])
     assert unstretched(s, [(0.0, 10.47), (10.92, 13.4)]) == s  # "Kattungen" is not squeezed

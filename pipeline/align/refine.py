@@ -79,6 +79,13 @@ MIN_CUT_PAUSE = 0.06
 # straddling word's letters moved espeak's "Eila" off its start in synthetic-sv.
 FALSE_START_SECONDS = 0.2
 FALSE_START_ROOM = 0.6
+# Where Whisper did not hear one of the first words (probability under
+# UNHEARD_PROBABILITY), the time warping squeezed the real first words into the next one,
+# whose end then leaves no room after the onset: the room is measured, and the words
+# moved, up to this many words further. Conversation tuning layouts: conv-sv within 0.5 s
+# 97.3 -> 97.7 %, conv-fi 96.6 -> 97.0 %; read speech unchanged (a room share of 0.2 over
+# the same words instead moved espeak's "Eila Linnanmäki" off its start in synthetic-sv).
+FALSE_START_UNHEARD_REACH = 1
 FALSE_START_EXCESS = 1.4
 FALSE_START_PAUSE = 0.05  # seconds: the pause after a false start can be this short
 FALSE_START_WORDS = 2  # the first word, or the second after a first squeezed onto the start
@@ -145,8 +152,11 @@ def align_same_language(
     by_sentence: dict[int, list[AlignedWord]] = {}
     for (index, _), p in zip(words, placed, strict=True):
         by_sentence.setdefault(index, []).append(p)
+    unheard_start = set()  # sentences whose first words Whisper did not hear
     for ref in reference.sentences:
         own = by_sentence[ref.index]
+        if any(w.confidence < UNHEARD_PROBABILITY for w in own[:FALSE_START_WORDS]):
+            unheard_start.add(ref.index)
         confidence = min(1.0, sum(w.confidence for w in own) / len(own) / HEARD_PROBABILITY)
         if ref.index in by_length:
             confidence = min(confidence, UNSURE_CONFIDENCE)  # placed by length alone
@@ -157,9 +167,10 @@ def align_same_language(
             AlignedSentence(ref.index, ref.turn, ref.speaker, ref.text, tuple(own), confidence)
         )
     snapped = snapped_to_speech(sentences, speech, duration, onsets)
-    sentences = ordered(
-        [after_false_start(unstretched(s, speech), onsets) for s in snapped], first_speech
-    )
+    restarted = [
+        after_false_start(unstretched(s, speech), onsets, s.index in unheard_start) for s in snapped
+    ]
+    sentences = ordered(restarted, first_speech)
     sentences, doubts = rate_checked(sentences)
     moved_off = run_warnings(
         [s for s in sentences if s.index in by_length],
@@ -353,11 +364,14 @@ def _squeezed_run_start(
     return first
 
 
-def after_false_start(sentence: AlignedSentence, onsets: Sequence[float]) -> AlignedSentence:
+def after_false_start(
+    sentence: AlignedSentence, onsets: Sequence[float], unheard: bool = False
+) -> AlignedSentence:
     """The sentence starting at the speech after a false start its first words were put on
     (`onsets` sorted).
 
     The latest onset that fits is taken: a false start can hold a pause of its own.
+    `unheard`: Whisper did not hear one of its first words (FALSE_START_UNHEARD_REACH).
     """
     words = list(sentence.words)
     if len(words) < 3:
@@ -366,15 +380,18 @@ def after_false_start(sentence: AlignedSentence, onsets: Sequence[float]) -> Ali
     start = words[0].start
     inside = [t for t in _between(onsets, start + FALSE_START_SECONDS, words[1].end)
               if t < words[1].end]  # fmt: skip
+    reach = FALSE_START_UNHEARD_REACH if unheard else 0
     for onset in reversed(inside):
         for k in range(FALSE_START_WORDS):
             w = words[k]
             spans_it = w.start <= onset - FALSE_START_SECONDS
             letters = sum(map(_letters, words[: k + 1]))
-            room = w.end - onset >= FALSE_START_ROOM * letters * pace
             excess = w.end - start >= FALSE_START_EXCESS * letters * pace
+            moved = words[: k + 1 + reach]
+            end = moved[-1].end
+            room = end - onset >= FALSE_START_ROOM * sum(map(_letters, moved)) * pace
             if spans_it and room and excess:
-                words[: k + 1] = _spread(words[: k + 1], onset, w.end)
+                words[: len(moved)] = _spread(moved, onset, end)
                 return _replace_words(sentence, words)
     return sentence
 
