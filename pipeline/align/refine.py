@@ -371,7 +371,8 @@ def after_false_start(
     (`onsets` sorted).
 
     The latest onset that fits is taken: a false start can hold a pause of its own.
-    `unheard`: Whisper did not hear one of its first words (FALSE_START_UNHEARD_REACH).
+    `unheard`: Whisper did not hear one of its first words; where no onset fits, the room
+    is then measured one word further (FALSE_START_UNHEARD_REACH).
     """
     words = list(sentence.words)
     if len(words) < 3:
@@ -380,7 +381,19 @@ def after_false_start(
     start = words[0].start
     inside = [t for t in _between(onsets, start + FALSE_START_SECONDS, words[1].end)
               if t < words[1].end]  # fmt: skip
-    reach = FALSE_START_UNHEARD_REACH if unheard else 0
+    for reach in (0, FALSE_START_UNHEARD_REACH) if unheard else (0,):
+        restarted = _restarted(words, inside, pace, reach)
+        if restarted is not None:
+            return _replace_words(sentence, restarted)
+    return sentence
+
+
+def _restarted(
+    words: list[AlignedWord], inside: Sequence[float], pace: float, reach: int
+) -> list[AlignedWord] | None:
+    """The words with the first ones spread from the latest onset of `inside` that fits
+    (`after_false_start`), the room judged over `reach` more words; None if none fits."""
+    start = words[0].start
     for onset in reversed(inside):
         for k in range(FALSE_START_WORDS):
             w = words[k]
@@ -391,9 +404,8 @@ def after_false_start(
             end = moved[-1].end
             room = end - onset >= FALSE_START_ROOM * sum(map(_letters, moved)) * pace
             if spans_it and room and excess:
-                words[: len(moved)] = _spread(moved, onset, end)
-                return _replace_words(sentence, words)
-    return sentence
+                return [*_spread(moved, onset, end), *words[len(moved) :]]
+    return None
 
 
 def first_word_at_pace(words: list[AlignedWord]) -> list[AlignedWord]:
