@@ -81,10 +81,10 @@ FALSE_START_SECONDS = 0.2
 FALSE_START_ROOM = 0.6
 # Where Whisper did not hear one of the first words (probability under
 # UNHEARD_PROBABILITY), the time warping squeezed the real first words into the next one,
-# whose end then leaves no room after the onset: the room is measured, and the words
-# moved, up to this many words further. Conversation tuning layouts: conv-sv within 0.5 s
-# 97.3 -> 97.7 %, conv-fi 96.6 -> 97.0 %; read speech unchanged (a room share of 0.2 over
-# the same words instead moved espeak's "Eila Linnanmäki" off its start in synthetic-sv).
+# whose end then leaves no room after the onset: where no onset fits the usual way, the
+# room is measured, and the words moved, this many words further. Conversation tuning
+# layouts: conv-sv within 0.5 s 97.3 -> 97.7 %, conv-fi 96.6 -> 97.0 %; read speech unchanged
+# (a room share of 0.2 over the same words instead moved "Eila Linnanmäki" in synthetic-sv).
 FALSE_START_UNHEARD_REACH = 1
 FALSE_START_EXCESS = 1.4
 FALSE_START_PAUSE = 0.05  # seconds: the pause after a false start can be this short
@@ -152,7 +152,7 @@ def align_same_language(
     by_sentence: dict[int, list[AlignedWord]] = {}
     for (index, _), p in zip(words, placed, strict=True):
         by_sentence.setdefault(index, []).append(p)
-    unheard_start = set()  # sentences whose first words Whisper did not hear
+    unheard_start: set[int] = set()  # sentences whose first words Whisper did not hear
     for ref in reference.sentences:
         own = by_sentence[ref.index]
         if any(w.confidence < UNHEARD_PROBABILITY for w in own[:FALSE_START_WORDS]):
