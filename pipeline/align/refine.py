@@ -152,11 +152,8 @@ def align_same_language(
     by_sentence: dict[int, list[AlignedWord]] = {}
     for (index, _), p in zip(words, placed, strict=True):
         by_sentence.setdefault(index, []).append(p)
-    unheard_start: set[int] = set()  # sentences whose first words Whisper did not hear
     for ref in reference.sentences:
         own = by_sentence[ref.index]
-        if any(w.confidence < UNHEARD_PROBABILITY for w in own[:FALSE_START_WORDS]):
-            unheard_start.add(ref.index)
         confidence = min(1.0, sum(w.confidence for w in own) / len(own) / HEARD_PROBABILITY)
         if ref.index in by_length:
             confidence = min(confidence, UNSURE_CONFIDENCE)  # placed by length alone
@@ -167,8 +164,10 @@ def align_same_language(
             AlignedSentence(ref.index, ref.turn, ref.speaker, ref.text, tuple(own), confidence)
         )
     snapped = snapped_to_speech(sentences, speech, duration, onsets)
+    # by_sentence still holds Whisper's own word probabilities; the sentences hold theirs
     restarted = [
-        after_false_start(unstretched(s, speech), onsets, s.index in unheard_start) for s in snapped
+        after_false_start(unstretched(s, speech), onsets, _start_unheard(by_sentence[s.index]))
+        for s in snapped
     ]
     sentences = ordered(restarted, first_speech)
     sentences, doubts = rate_checked(sentences)
@@ -386,6 +385,11 @@ def after_false_start(
         if restarted is not None:
             return _replace_words(sentence, restarted)
     return sentence
+
+
+def _start_unheard(words: Sequence[AlignedWord]) -> bool:
+    """Whether Whisper did not hear one of the words a false start can sit under."""
+    return any(w.confidence < UNHEARD_PROBABILITY for w in words[:FALSE_START_WORDS])
 
 
 def _restarted(
