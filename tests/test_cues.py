@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from pipeline.errors import PodalignError
 from pipeline.records import AlignedSentence, AlignedWord, Alignment, Cue
-from pipeline.subtitles.cues import balanced_lines, cues_from_alignment
+from pipeline.subtitles.cues import CUT_IN_MIN_MS, balanced_lines, cues_from_alignment
 
 
 def sentence(
@@ -91,6 +91,22 @@ def test_short_cue_is_stretched_to_one_second_and_the_next_waits_for_it() -> Non
     c = sentence(2, None, [("Kanske.", 5.0, 5.3)])
     cues = cues_from_alignment(align(a, b, c))
     assert [(x.start_ms, x.end_ms) for x in cues] == [(1000, 2000), (2000, 3000), (5000, 6000)]
+
+
+def test_a_cue_the_next_speaker_cuts_into_ends_with_its_words() -> None:
+    a = sentence(0, "Lehtinen", [("Är", 1.0, 1.2), ("du", 1.2, 1.3), ("okej?", 1.3, 1.6)])
+    b = sentence(1, "Linnanmäki", [("Jo,", 1.4, 1.8), ("tack.", 1.8, 2.6)])
+    c = sentence(2, "Lehtinen", [("Bra.", 2.7, 2.9)])
+    d = sentence(3, "Linnanmäki", [("Ja.", 3.0, 3.1)])
+    cues = cues_from_alignment(align(a, b, c, d))
+    # a's words end 0.6 s in: b, another speaker's, starts then, not a second after a;
+    # c's words end 0.2 s in, so c is held to the half-second floor
+    assert [(x.start_ms, x.end_ms) for x in cues] == [
+        (1000, 1600),
+        (1600, 2600),
+        (2700, 3200),
+        (3200, 4200),
+    ]
 
 
 def test_fast_speech_is_given_reading_time_where_the_gap_allows() -> None:
@@ -212,10 +228,12 @@ def test_cue_invariants(alignment: Alignment) -> None:
 
     for cue, after in itertools.pairwise(cues):
         assert cue.end_ms <= after.start_ms
-    for cue in cues:
+    for cue, after in itertools.zip_longest(cues, cues[1:]):
         assert 0 <= cue.start_ms < cue.end_ms
         assert isinstance(cue.start_ms, int) and isinstance(cue.end_ms, int)
-        assert cue.end_ms - cue.start_ms >= 1000  # the minimum cue duration
+        # the minimum cue duration, shorter only where the next speaker cuts in
+        cut_in = after is not None and after.speaker != cue.speaker
+        assert cue.end_ms - cue.start_ms >= (CUT_IN_MIN_MS if cut_in else 1000)
         if alignment.duration > 0 and len(cues) * 1000 <= round(alignment.duration * 1000):
             assert cue.end_ms <= round(alignment.duration * 1000)
         assert 1 <= len(cue.lines) <= 2

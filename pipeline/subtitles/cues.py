@@ -13,8 +13,10 @@ stretched to ``min_ms`` and towards ``max_cps`` reading speed, never past the ne
 cue's start or the end of the audio. No cue is shorter than ``min_ms``: a cue whose words
 come sooner than that after the previous cue's start waits for it, and cues crowded
 against the audio's end start earlier; only when the audio is too short to hold them all
-do they run past its end. Cue.confidence is the *minimum* of its words'
-confidences: one guessed word is enough to make the cue's timing doubtful.
+do they run past its end. The exception is a speaker change: the next speaker's cue waits
+only until the previous speaker's words end (at least ``CUT_IN_MIN_MS``), so in crosstalk
+each cue is on screen while its own speaker talks. Cue.confidence is the *minimum* of its
+words' confidences: one guessed word is enough to make the cue's timing doubtful.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ CPS_WEIGHT = 1.5  # per character/second over max_cps
 BREAK_COST = {"clause": 0.0, "dash": 1.0, "punct": 2.0, "conjunction": 5.0, "word": 12.0}
 LINE_COMMA_BONUS = 150.0  # in squared characters: a comma within ~8 chars of the middle wins
 LINE_DANGLING_COST = 80.0  # a line ending in "och"/"ja" reads as cut off
+# When the next speaker cuts in, holding a short cue to min_ms kept it on screen over the
+# other speaker's words and held their cue back as long; shorter than this it flickers.
+CUT_IN_MIN_MS = 500
 
 
 @dataclass(frozen=True)
@@ -237,19 +242,30 @@ def _lines_exactly(words: list[str], count: int, max_line: int) -> tuple[str, ..
     return tuple(lines[::-1])
 
 
-def _starts_min_apart(wanted: list[int], audio_ms: int | None, min_ms: int) -> list[int]:
-    """Cue starts at least min_ms apart: each as early as its words allow after the one
-    before; then, if the last would leave less than min_ms before the audio's end, pulled
-    earlier one after another, as far as the audio has room for."""
+def _hold_ms(draft: _Draft, start_ms: int, following: _Draft, min_ms: int) -> int:
+    """How long the cue of draft, shown from start_ms, must stay before the following one."""
+    if following.speaker == draft.speaker:
+        return min_ms
+    return min(min_ms, max(CUT_IN_MIN_MS, draft.end_ms - start_ms))
+
+
+def _starts_apart(drafts: list[_Draft], audio_ms: int | None, min_ms: int) -> list[int]:
+    """Cue starts each held apart (see _hold_ms): each as early as its words allow after
+    the one before; then, if the last would leave less than min_ms before the audio's end,
+    pulled earlier one after another, as far as the audio has room for."""
     starts: list[int] = []
-    for start in wanted:
-        starts.append(max(start, starts[-1] + min_ms if starts else 0))
+    holds: list[int] = []
+    for k, draft in enumerate(drafts):
+        if k:
+            holds.append(_hold_ms(drafts[k - 1], starts[-1], draft, min_ms))
+        starts.append(max(draft.start_ms, starts[-1] + holds[-1] if k else 0))
+    holds.append(min_ms)
     if audio_ms is None or starts[-1] + min_ms <= audio_ms:
         return starts
     pulled = list(starts)
     ceiling = audio_ms
     for k in range(len(pulled) - 1, -1, -1):
-        pulled[k] = min(pulled[k], ceiling - min_ms)
+        pulled[k] = min(pulled[k], ceiling - holds[k])
         ceiling = pulled[k]
     return pulled if pulled[0] >= 0 else starts
 
@@ -265,7 +281,7 @@ def _timed_spans(
     n = len(drafts)
     if not n:
         return []
-    starts = _starts_min_apart([d.start_ms for d in drafts], audio_ms, min_ms)
+    starts = _starts_apart(drafts, audio_ms, min_ms)
     # Cues run past the audio's end only when it has no room for them all (or the audio
     # length is unknown): a cue shorter than min_ms cannot be read.
     limit = None if audio_ms is None else max(audio_ms, starts[-1] + min_ms)
