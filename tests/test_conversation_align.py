@@ -101,6 +101,18 @@ def test_a_first_word_spanning_a_false_start_starts_at_the_speech_after_it() -> 
     assert out.words[1:] == s.words[1:]
 
 
+def test_a_two_word_sentence_after_a_false_start_starts_at_its_speech() -> None:
+    # conv-sv seed 16, sentence 6: a false start at 15.37-15.92, "Ja, verkligen." at 16.03;
+    # "Ja," spanned both. With no inner word, conversation's pace judges the room.
+    s = sentence([("Ja,", 15.36, 16.36), ("verkligen.", 16.36, 16.78)])
+    out = after_false_start(s, [15.36, 16.03, 16.81])
+    assert out.start == pytest.approx(16.03)
+    assert out.words[1] == s.words[1]
+    # a two-word sentence spoken whole, its pause inside, stays
+    spoken = sentence([("Ja,", 15.36, 15.56), ("verkligen.", 15.8, 16.4)])
+    assert after_false_start(spoken, [15.36, 15.8]) == spoken
+
+
 def test_a_false_start_under_the_first_word_moves_the_second_word_too() -> None:
     # conv-fi tuning seed 2, sentence 42: "He" squeezed onto the false start, "olivat"
     # stretched over the pause to the real speech at 142.17.

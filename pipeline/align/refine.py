@@ -374,9 +374,11 @@ def after_false_start(
     is then measured one word further (FALSE_START_UNHEARD_REACH).
     """
     words = list(sentence.words)
-    if len(words) < 3:
-        return sentence  # no inner word to measure the sentence's own pace by
-    pace = min(_pace(words), FALSE_START_MAX_PACE)
+    if len(words) < 2:
+        return sentence
+    # A two-word sentence has no inner word to measure its own pace by: ordinary
+    # conversation's is used ("Ja, verkligen.": "Ja," spanned a false start, 1.0 s).
+    pace = min(_pace(words), FALSE_START_MAX_PACE) if len(words) > 2 else FALSE_START_MAX_PACE
     start = words[0].start
     inside = [t for t in _between(onsets, start + FALSE_START_SECONDS, words[1].end)
               if t < words[1].end]  # fmt: skip
