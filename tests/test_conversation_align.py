@@ -4,6 +4,7 @@ words, sentences crowded next to speech the transcript lacks."""
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from pipeline.align.refine import (
     align_same_language,
     end_at_voice,
     first_word_at_pace,
+    heard_floor,
     rate_checked,
     reference_words,
     rejoined,
@@ -99,6 +101,26 @@ def test_a_first_word_spanning_a_false_start_starts_at_the_speech_after_it() -> 
     assert out.start == pytest.approx(85.36)
     assert out.words[0].end == pytest.approx(85.64)
     assert out.words[1:] == s.words[1:]
+
+
+def test_words_whisper_heard_before_the_vad_onset_lower_the_floor() -> None:
+    # conv-sv seed 23: "Som han sa." at 4.73 under the jingle; Silero heard speech only from
+    # the next sentence (floor 5.88). Whisper heard "han" (0.55) at 4.88.
+    first = [AlignedWord("Som", 0.0, 4.88, 0.10), AlignedWord("han", 4.88, 5.08, 0.55),
+             AlignedWord("sa.", 5.08, 5.70, 0.52)]  # fmt: skip
+    after = [AlignedWord("När", 5.90, 6.02, 0.48), AlignedWord("jag", 6.02, 6.14, 0.98)]
+    floor = heard_floor(5.88, {0: first, 1: after})
+    assert floor == pytest.approx(4.88 - 3 * 0.065)  # room for "Som" at conversation's pace
+    # a first word alone is no evidence: it is the one stretched back over the jingle
+    only_first = [
+        AlignedWord("Som", 0.0, 4.88, 0.9),
+        *(replace(w, confidence=0.1) for w in first[1:]),
+    ]
+    assert heard_floor(5.88, {0: only_first}) == 5.88
+    # unheard words leave Silero's floor, and so does speech heard only after it
+    unheard = [AlignedWord(w.text, w.start, w.end, 0.1) for w in first]
+    assert heard_floor(5.88, {0: unheard, 1: after}) == 5.88
+    assert heard_floor(4.0, {0: first}) == 4.0
 
 
 def test_a_two_word_sentence_after_a_false_start_starts_at_its_speech() -> None:
@@ -326,12 +348,18 @@ def test_a_start_takes_a_fine_onset_next_to_whisper_s_over_an_early_region_start
     assert fine[0].words[1:] == s.words[1:]
 
 
-def test_no_sentence_starts_before_the_first_speech() -> None:
+@pytest.mark.parametrize("probability", [0.1, 0.8])
+def test_no_sentence_starts_before_the_first_speech_whisper_did_not_hear(
+    probability: float,
+) -> None:
     ref = Reference((Turn("A", ("Hej och välkommen.", "Vad betyder det?")),), "sv")
     words = [w for _, w in reference_words(ref)]
-    timings = [Word(w, 1.0 + 0.4 * i, 1.3 + 0.4 * i, 0.8) for i, w in enumerate(words)]
+    timings = [Word(w, 1.0 + 0.4 * i, 1.3 + 0.4 * i, probability) for i, w in enumerate(words)]
     alignment = align_same_language(ref, timings, [], duration=10.0, first_speech=2.0)
-    assert all(w.start >= 2.0 for s in alignment.sentences for w in s.words)
+    # heard clearly, "och" at 1.4 s lowers the floor to leave room for "Hej" before it
+    floor = 2.0 if probability < 0.3 else 1.4 - 3 * 0.065
+    assert all(w.start >= floor - 1e-9 for s in alignment.sentences for w in s.words)
+    assert alignment.sentences[0].start == pytest.approx(max(floor, 1.0))
     assert [w.text for s in alignment.sentences for w in s.words] == words
 
 

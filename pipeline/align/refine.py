@@ -137,7 +137,8 @@ def align_same_language(
     onsets: Sequence[float] = (),
 ) -> Alignment:
     """Every reference word gets a time; times never go backwards; sentences never overlap;
-    none starts before `first_speech` (the end of a jingle the speech starts over).
+    none starts before `first_speech` (the end of a jingle the speech starts over), or
+    before the words Whisper clearly heard under the jingle (`heard_floor`).
     `onsets` are speech onsets after even short pauses (`FALSE_START_PAUSE`), where a
     sentence may really start after a false start."""
     words = reference_words(reference)
@@ -169,7 +170,7 @@ def align_same_language(
         after_false_start(unstretched(s, speech), onsets, _start_unheard(by_sentence[s.index]))
         for s in snapped
     ]
-    sentences = ordered(restarted, first_speech)
+    sentences = ordered(restarted, heard_floor(first_speech, by_sentence))
     sentences, doubts = rate_checked(sentences)
     moved_off = run_warnings(
         [s for s in sentences if s.index in by_length],
@@ -506,6 +507,24 @@ def _edges_trimmed(words: list[AlignedWord]) -> list[AlignedWord]:
     if last.end - last.start > limit and len(words) > 1:
         words[-1] = _with_times(last, last.start, last.start + limit)
     return words
+
+
+def heard_floor(first_speech: float, by_sentence: dict[int, list[AlignedWord]]) -> float:
+    """first_speech, or earlier where Whisper clearly heard a word before it, less room
+    for the words of its sentence before it (at conversation's pace).
+
+    Silero misses a short first sentence under a jingle ("Som han sa.", 0.7 s, heard from
+    its second sentence 1.2 s later), where Whisper hears its words; a sentence's first
+    word is not taken as heard: it is the one stretched back over the jingle.
+    `by_sentence`: Whisper's words (with its probabilities) per sentence, in order."""
+    for words in by_sentence.values():
+        for k, w in enumerate(words[1:], 1):
+            if w.start >= first_speech:
+                return first_speech
+            if w.confidence >= HEARD_PROBABILITY:
+                lead = sum(map(_letters, words[:k])) * FALSE_START_MAX_PACE
+                return max(0.0, min(first_speech, w.start - lead))
+    return first_speech
 
 
 def ordered(sentences: Sequence[AlignedSentence], floor: float = 0.0) -> list[AlignedSentence]:
