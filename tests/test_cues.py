@@ -109,6 +109,13 @@ def test_a_cue_the_next_speaker_cuts_into_ends_with_its_words() -> None:
     ]
 
 
+def test_text_without_speech_keeps_the_full_minimum_at_a_speaker_change() -> None:
+    a = sentence(0, "Lehtinen", [("Osäker.", 3.0, 3.0)])
+    b = sentence(1, "Linnanmäki", [("Nej.", 3.0, 3.0)])
+    cues = cues_from_alignment(align(a, b))
+    assert [(x.start_ms, x.end_ms) for x in cues] == [(3000, 4000), (4000, 5000)]
+
+
 def test_fast_speech_is_given_reading_time_where_the_gap_allows() -> None:
     text = "Det kan betyda mycket olika saker idag."  # 39 characters in half a second
     cues = cues_from_alignment(align(sentence(0, None, evenly(text, 2.0, 0.07))))

@@ -243,8 +243,9 @@ def _lines_exactly(words: list[str], count: int, max_line: int) -> tuple[str, ..
 
 
 def _hold_ms(draft: _Draft, start_ms: int, following: _Draft, min_ms: int) -> int:
-    """How long the cue of draft, shown from start_ms, must stay before the following one."""
-    if following.speaker == draft.speaker:
+    """How long the cue of draft, shown from start_ms, must stay before the following one.
+    Words with no duration (text the audio lacks, kept) are no speech to follow."""
+    if following.speaker == draft.speaker or draft.end_ms <= draft.start_ms:
         return min_ms
     return min(min_ms, max(CUT_IN_MIN_MS, draft.end_ms - start_ms))
 
