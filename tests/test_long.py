@@ -28,7 +28,13 @@ from pipeline.align.coverage import (
     crammed_runs,
     unsubtitled_stretches,
 )
-from pipeline.align.forced import expected_candidates, heard_count, located, unheard_tail
+from pipeline.align.forced import (
+    before_pile,
+    expected_candidates,
+    heard_count,
+    located,
+    unheard_tail,
+)
 from pipeline.cli.commands import main
 from pipeline.episode import AlignOptions, alignment_for
 from pipeline.inputs.audio import load_pcm
@@ -78,6 +84,38 @@ def test_text_squeezed_over_an_aside_at_a_windows_end_is_redone():
     assert unheard_tail(heard + squeezed, 12) == 7
     assert unheard_tail([*heard, 0.05, 0.02], 7) == 0  # a mumbled word or two is kept
     assert unheard_tail(heard + squeezed, 5) == 0
+
+
+def test_text_piled_at_one_instant_is_redone_with_the_unheard_words_before_it():
+    # conv-fi 23: after "osalta." (0.76) an aside; the next sentence's first words were laid
+    # on it (0.00-0.31), then 20 words piled at 112.70 s with probabilities up to 0.72
+    heard = [(107.86, 108.52, 0.63), (108.52, 109.48, 0.62), (109.9, 110.64, 0.76)]
+    on_aside = [(110.64, 111.6, 0.0), (111.6, 111.76, 0.01), (111.76, 112.2, 0.23),
+                (112.2, 112.7, 0.31)]  # fmt: skip
+    piled = [(112.7, 112.7, p) for p in [0.23, 0.0, 0.0, 0.08, 0.26, 0.0, 0.28, 0.46, 0.72]]
+    placed = heard + on_aside + piled
+    assert before_pile(placed, len(placed)) == 3
+    assert before_pile(placed, 9) == 9  # the pile is not among the kept words
+    assert before_pile(heard + on_aside, 7) == 7  # no pile
+    # a word or four squeezed (a mumble, a short restart) is no pile
+    assert before_pile(heard + piled[:4] + heard, 10) == 10
+
+
+@given(st.lists(st.tuples(st.sampled_from([0.0, 0.01, 0.3]), st.floats(0, 1)), max_size=40),
+       st.integers(0, 40))  # fmt: skip
+def test_words_kept_before_a_pile_hold_no_pile(steps, keep):
+    placed, t = [], 0.0
+    for length, probability in steps:
+        placed.append((t, t + length, probability))
+        t += length
+    keep = min(keep, len(placed))
+    kept = before_pile(placed, keep)
+    assert 0 <= kept <= keep
+    lengths = [e - s for s, e, _ in placed[:kept]]
+    runs = [lengths[k : k + forced._PILE_RUN] for k in range(kept - forced._PILE_RUN + 1)]
+    assert not any(all(x <= forced._PILE_SECONDS for x in run) for run in runs)
+    if kept < keep:  # a pile was found; the words left before it were heard clearly
+        assert kept == 0 or placed[kept - 1][2] >= forced._PILE_LEAD_PROBABILITY
 
 
 @given(st.floats(0, 1e6, allow_nan=False), st.floats(0.1, 30))

@@ -52,6 +52,15 @@ _KEEP_MARGIN = 1.0  # seconds: words ending closer than this to a window's end a
 _HEARD_RUN = 8
 _HEARD_PROBABILITY = 0.1
 _TAIL_RUN = 3  # unheard words at a window's end: fewer are a mumbled word or two
+# Dynamic time warping gives no time at all to text the window's audio does not hold: a
+# run of _PILE_RUN words at most _PILE_SECONDS long each, inside the kept words, is such a
+# pile, however well its words happen to score (conv-fi 23: 20 words piled at one instant
+# after an aside, run means just over _HEARD_PROBABILITY; the next window then started past
+# the three sentences they belonged to). The words leading into it that Whisper did not
+# hear clearly (under _PILE_LEAD_PROBABILITY) were laid on the aside: they are redone too.
+_PILE_RUN = 5
+_PILE_SECONDS = 0.02
+_PILE_LEAD_PROBABILITY = 0.5
 # People speak 1-5 words a second once long pauses are cut (read Swedish: about 3).
 _MIN_WORDS_PER_SECOND = 1.0
 _MAX_WORDS_PER_SECOND = 5.0
@@ -194,7 +203,7 @@ class WindowedAligner:
             is_last = at.frame + frames >= total
             fits = len(placed) if is_last else _kept_count(placed, frames / FRAMES_PER_SECOND)
             probabilities = [p for _, _, p in placed]
-            keep = heard_count(probabilities, fits)
+            keep = before_pile(placed, heard_count(probabilities, fits))
             if not is_last:
                 keep -= unheard_tail(probabilities, keep)
             # A far jump holds only if its window hears a whole run of its text: chance
@@ -304,6 +313,19 @@ def heard_count(probabilities: Sequence[float], fits: int) -> int:
     means = np.convolve(probs, np.ones(run) / run, mode="valid")
     unheard = np.flatnonzero(means < _HEARD_PROBABILITY)
     return int(unheard[0]) if len(unheard) else fits
+
+
+def before_pile(placed: Sequence[tuple[float, float, float]], keep: int) -> int:
+    """How many of the `keep` leading words come before a pile: a run of _PILE_RUN words
+    the time warping gave no time at all (text the window's audio does not hold), less the
+    words leading into it that Whisper did not hear clearly."""
+    short = [end - start <= _PILE_SECONDS for start, end, _ in placed[:keep]]
+    for k in range(len(short) - _PILE_RUN + 1):
+        if all(short[k : k + _PILE_RUN]):
+            while k > 0 and placed[k - 1][2] < _PILE_LEAD_PROBABILITY:
+                k -= 1
+            return k
+    return keep
 
 
 def unheard_tail(probabilities: Sequence[float], keep: int) -> int:
