@@ -21,6 +21,7 @@ words' confidences: one guessed word is enough to make the cue's timing doubtful
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from dataclasses import dataclass
@@ -254,12 +255,11 @@ def _starts_apart(drafts: list[_Draft], audio_ms: int | None, min_ms: int) -> li
     """Cue starts each held apart (see _hold_ms): each as early as its words allow after
     the one before; then, if the last would leave less than min_ms before the audio's end,
     pulled earlier one after another, as far as the audio has room for."""
-    starts: list[int] = []
-    holds: list[int] = []
-    for k, draft in enumerate(drafts):
-        if k:
-            holds.append(_hold_ms(drafts[k - 1], starts[-1], draft, min_ms))
-        starts.append(max(draft.start_ms, starts[-1] + holds[-1] if k else 0))
+    starts = [max(drafts[0].start_ms, 0)]
+    holds: list[int] = []  # holds[k]: how long cue k stays before cue k + 1 (the last: the end)
+    for draft, following in itertools.pairwise(drafts):
+        holds.append(_hold_ms(draft, starts[-1], following, min_ms))
+        starts.append(max(following.start_ms, starts[-1] + holds[-1]))
     holds.append(min_ms)
     if audio_ms is None or starts[-1] + min_ms <= audio_ms:
         return starts
