@@ -16,7 +16,7 @@ from pipeline.align.refine import (
     after_false_start,
     align_same_language,
     end_at_voice,
-    first_word_at_pace,
+    first_words_at_pace,
     heard_floor,
     rate_checked,
     reference_words,
@@ -62,8 +62,10 @@ def test_four_words_squeezed_onto_a_short_aside_move_to_the_speech_after_it() ->
     s = sentence([("Vem", 74.57, 74.64), ("fick", 74.64, 75.0), ("sätta", 75.0, 75.0),
                   ("på", 75.0, 75.0), ("i", 75.0, 76.18), ("fredags?", 76.18, 77.29)])  # fmt: skip
     out = unstretched(s, [(74.57, 75.26), (75.41, 75.7), (75.88, 77.29)])
-    assert out.start == pytest.approx(75.41)  # the first onset after a pause inside "i"
-    assert out.words[4].end == pytest.approx(76.18)
+    assert out.start == pytest.approx(75.88)  # not 75.41: a pause inside the aside
+    # "i" alone leaves the five words too little time: "fredags?" is spread with them
+    assert out.words[5].end == pytest.approx(77.29)
+    assert all(a.end <= b.start + 1e-9 for a, b in itertools.pairwise(out.words))
 
 
 def test_unheard_first_words_squeezed_into_the_next_one_move_after_the_false_start() -> None:
@@ -264,14 +266,21 @@ def test_the_conversation_repairs_keep_every_word_in_order(
     assert fixed.end == s.end and [w.text for w in fixed.words] == [w.text for w in s.words]
     assert fixed.start >= s.start
     assert all(a.start <= b.start + 1e-9 for a, b in itertools.pairwise(fixed.words))
-    cut = first_word_at_pace(words)
-    assert cut[1:] == words[1:] and words[0].start <= cut[0].start <= cut[0].end == words[0].end
+    cut = first_words_at_pace(words)
+    assert cut[2:] == words[2:] and words[0].start <= cut[0].start <= cut[0].end
+    assert cut[0].end == words[0].end or cut[1].end == words[1].end
+    assert all(a.end <= b.start + 1e-9 for a, b in itertools.pairwise(cut[:3]))
+    unstuck = unstretched(s, speech)
+    assert [w.text for w in unstuck.words] == [w.text for w in s.words]
+    assert unstuck.start >= s.start
+    assert all(a.start <= b.start + 1e-9 and w.start <= w.end
+               for a, b in itertools.pairwise(unstuck.words) for w in (a, b))  # fmt: skip
 
 
 def test_a_first_word_stretched_back_over_the_jingle_or_unheard_keeps_its_pace() -> None:
     # conv-sv tuning seed 9: "Jag" placed 1.91-3.10 over the chord intro, the speech starts
     # at 2.98. Later sentences are cut only where Whisper did not hear the first word
-    # (seed 2: "Vill" stretched 1.2 s over the end of an aside, probability 0.00).
+    # (an aside's end, which the next speaker cuts into).
     text = "Jag känner igen honom."
     ref = Reference(tuple(Turn(who, (text,)) for who in "ABC"), "sv")
     times = [(1.91, 3.10), (3.10, 3.20), (3.20, 3.50), (3.50, 3.98)]
@@ -292,7 +301,23 @@ def test_a_first_word_stretched_back_over_the_jingle_or_unheard_keeps_its_pace()
     )
     said = [AlignedWord(w, a, b, 0.01) for w, a, b in
             [("Jag", 2.9, 3.1), ("känner", 3.1, 3.4), ("igen", 3.4, 3.7)]]  # fmt: skip
-    assert first_word_at_pace(said) == said  # a first word of its own length stays
+    assert first_words_at_pace(said) == said  # a first word of its own length stays
+
+
+def test_words_before_a_second_word_stretched_over_an_aside_keep_the_sentence_pace() -> None:
+    # conv-sv tuning seed 2, sentence 20: an aside ends at 42.55, the sentence cuts in at
+    # 42.50 with no pause; "Vill" (probability 0.00) sat on the aside, "du" spanned its end.
+    said = [("Vill", 41.24, 41.46), ("du", 41.46, 42.74), ("stirra", 42.74, 43.02),
+            ("på", 43.02, 43.2), ("en", 43.2, 43.32), ("mörk", 43.32, 43.66),
+            ("skärm?", 43.66, 44.18)]  # fmt: skip
+    words = [AlignedWord(t, a, b, 0.0 if k == 0 else 0.8) for k, (t, a, b) in enumerate(said)]
+    out = first_words_at_pace(words)
+    pace = (0.12 / 2 + 0.34 / 4) / 2  # the median of the words after "du" but the last
+    assert out[0].start == pytest.approx(42.74 - 6 * pace)  # 42.30; the speech is at 42.50
+    assert out[1].end == pytest.approx(42.74) and out[2:] == words[2:]
+    assert out[0].end == pytest.approx(out[1].start) and out[0].end > out[0].start
+    short = [AlignedWord(t, a, b, 0.0) for t, a, b in said[:3]]
+    assert first_words_at_pace(short) == short  # no inner word after "du" to measure by
 
 
 def test_a_stretched_last_word_ends_where_the_voice_stops_not_at_the_breath() -> None:

@@ -159,7 +159,7 @@ def align_same_language(
         if ref.index in by_length:
             confidence = min(confidence, UNSURE_CONFIDENCE)  # placed by length alone
         if not sentences or own[0].confidence < UNHEARD_PROBABILITY:
-            own = first_word_at_pace(own)
+            own = first_words_at_pace(own)
         own = [_with_times(w, w.start, w.end, confidence) for w in _edges_trimmed(own)]
         sentences.append(
             AlignedSentence(ref.index, ref.turn, ref.speaker, ref.text, tuple(own), confidence)
@@ -259,8 +259,9 @@ def unstretched(
     The time warping squeezes the first words onto a false start or an aside and stretches
     the next one over the pause to the real speech: where one of the EDGE_WORDS first words
     is stretched, the words before it are squeezed and a speech region starts inside it
-    after a pause, those words are spread over the speech from that onset. Likewise at the
-    end, up to the first speech offset inside a stretched last word.
+    after a pause, those words are spread over the speech from the last such onset (conv-sv
+    tuning seed 8: the first one was a pause inside the aside, 0.45 s before the sentence).
+    Likewise at the end, up to the first speech offset inside a stretched last word.
     """
     words = list(sentence.words)
     n = len(words)
@@ -270,8 +271,7 @@ def unstretched(
         onsets = [a for (_, b), (a, _) in itertools.pairwise(speech)
                   if a - b >= MIN_CUT_PAUSE and w.start < a < w.end]  # fmt: skip
         if onsets:
-            end = max(w.end, onsets[0] + SQUEEZED_SECONDS_PER_CHAR * _chars(words[: k + 1]))
-            words[: k + 1] = _spread(words[: k + 1], onsets[0], end)
+            words = _spread_from(words, k, onsets[-1])  # an aside has pauses of its own
     first = max(n - EDGE_WORDS, 1 if n > 1 else 0)
     k = next((i for i in range(n - 1, first - 1, -1) if stretched(words[i])), None)
     if k is not None and squeezed(words[k + 1 :]):
@@ -281,6 +281,17 @@ def unstretched(
         if offsets:
             words[k:] = _spread(words[k:], words[k].start, offsets[0])
     return _replace_words(sentence, words)
+
+
+def _spread_from(words: list[AlignedWord], k: int, onset: float) -> list[AlignedWord]:
+    """The words with the first k + 1 spread from `onset` to the end of word k, or of as
+    many more words as it takes to leave them the time any voice needs (the ones after
+    would otherwise start before the moved ones end)."""
+    for j in range(k, len(words)):
+        if words[j].end >= onset + SQUEEZED_SECONDS_PER_CHAR * _chars(words[: j + 1]):
+            return [*_spread(words[: j + 1], onset, words[j].end), *words[j + 1 :]]
+    end = onset + SQUEEZED_SECONDS_PER_CHAR * _chars(words)
+    return _spread(words, onset, end)
 
 
 def rejoined(
@@ -415,22 +426,25 @@ def _restarted(
     return None
 
 
-def first_word_at_pace(words: list[AlignedWord]) -> list[AlignedWord]:
-    """The words with a stretched first word cut to the sentence's own pace, for the
-    episode's first sentence and for one whose first word Whisper did not hear.
+def first_words_at_pace(words: list[AlignedWord]) -> list[AlignedWord]:
+    """The words with a stretched first word (or second, FALSE_START_WORDS) cut to the
+    sentence's own pace, for the episode's first sentence and for one whose first word
+    Whisper did not hear; the words before the stretched one are spread over what is left.
 
     The time warping stretches such a word back over sound the text lacks: the jingle
     under the opening words, which neither the voice detector nor the energy tells from
     speech (conversation tuning seed 9: "Jag", 1.2 s long, from 1.1 s before the speech),
-    or the end of an aside the next speaker cuts into (seed 2: "Vill", 1.2 s, heard with
-    probability 0.00).
+    or the end of an aside the next speaker cuts into, with no pause to snap to (seed 2:
+    "Vill" heard with probability 0.00, then "du" 1.28 s long over the aside's end).
     """
-    if len(words) < 3 or not stretched(words[0]):
+    k = next((i for i in range(min(FALSE_START_WORDS, len(words) - 2)) if stretched(words[i])),
+             None)  # fmt: skip
+    if k is None:
         return words  # no inner word to measure the pace by, or nothing to cut
-    first = words[0]
-    pace = max(_pace(words), SQUEEZED_SECONDS_PER_CHAR)  # inner words squeezed to nothing
-    start = max(first.start, first.end - _letters(first) * pace)
-    return [_with_times(first, start, first.end), *words[1:]]
+    head, end = words[: k + 1], words[k].end
+    pace = max(_pace(words[k:]), SQUEEZED_SECONDS_PER_CHAR)  # inner words squeezed to nothing
+    start = max(head[0].start, end - sum(map(_letters, head)) * pace)
+    return [*_spread(head, start, end), *words[k + 1 :]]
 
 
 def _pace(words: Sequence[AlignedWord]) -> float:
