@@ -374,7 +374,10 @@ def _cross_lingual(
     from pipeline.signal.speakers import turn_boundary_candidates
 
     asr = _asr(samples, model, audio_lang, options)
-    candidates = turn_boundary_candidates(samples, SAMPLE_RATE)
+    # Every ASR word start is a place a turn may change without a pause (a cut-in).
+    candidates = turn_boundary_candidates(
+        samples, SAMPLE_RATE, also_at=[w.start for w in asr.words]
+    )
     floor = first_speech(samples, SAMPLE_RATE)
     after_jingle = [(max(a, floor), b) for a, b in speech if b > floor]
     return align_cross_lingual(reference, asr, after_jingle, candidates)

@@ -27,6 +27,7 @@ N_MFCC = 13
 BLOCK_FRAMES = 6000  # frames per FFT block: bounds memory on hour-long episodes
 MIN_SIDE_FRAMES = 30  # 0.3 s of speech each side, else a change score of 0
 WINDOW = 1.0  # seconds of speech each side that a change score compares
+POINT_REACH = 0.3  # seconds: a point candidate this close to a pause is that pause's
 
 
 @dataclass(frozen=True)
@@ -341,18 +342,28 @@ def scores_from_llr(
 
 
 def turn_boundary_candidates(
-    samples: np.ndarray, sr: int, min_pause: float = 0.25, window: float = WINDOW
+    samples: np.ndarray,
+    sr: int,
+    min_pause: float = 0.25,
+    window: float = WINDOW,
+    also_at: Sequence[float] = (),
 ) -> list[Candidate]:
-    """Every pause of at least `min_pause` s between speech regions, in time order, scored."""
+    """Every pause of at least `min_pause` s between speech regions, scored, and the times
+    `also_at` (pause_length 0) that no such pause is near: in conversation most turn
+    changes leave no pause (the next speaker cuts in), and the voice model still hears them."""
     features = frame_features(samples, sr)
     regions = regions_from_activity(features.speech, min_pause=min_pause)
     gaps = [(end, start) for (_, end), (start, _) in pairwise(regions)]
-    times = [(a + b) / 2 for a, b in gaps]
+    pauses = np.array([(a + b) / 2 for a, b in gaps])
+    points = [t for t in also_at if not len(pauses) or np.abs(pauses - t).min() > POINT_REACH]
+    spans = [*gaps, *((t, t) for t in points)]
+    times = [(a + b) / 2 for a, b in spans]
     scores = scores_from_llr(two_voice_llr(features), features, times, window)
-    return [
+    out = [
         Candidate(time=t, pause_length=b - a, change_score=float(s))
-        for t, (a, b), s in zip(times, gaps, scores, strict=True)
+        for t, (a, b), s in zip(times, spans, scores, strict=True)
     ]
+    return sorted(out, key=lambda c: c.time)
 
 
 def best_turn_boundaries(
@@ -379,23 +390,31 @@ def best_turn_boundaries(
         return []
     times = np.array([c.time for c in ordered])
     scores = np.array([c.change_score for c in ordered])
-    near = np.abs(times[:, None] - times[None, :]) <= peak_radius
-    outscored = (near & (scores[None, :] > scores[:, None])).any(axis=1)
+    # Peaks by sorted neighbours, not a pairwise matrix: with a candidate at every ASR word
+    # an hour has 10 000 of them.
+    lo = np.searchsorted(times, times - peak_radius, side="left")
+    hi = np.searchsorted(times, times + peak_radius, side="right")
+    outscored = np.array(
+        [b > a and scores[a:b].max() > s for a, b, s in zip(lo, hi, scores, strict=True)]
+    )
     scores = np.where(outscored, 0.5 * scores, scores)
-    gain = np.tile((scores - scores.mean()) / (scores.std() + 1e-9), (n, 1))  # [boundary, cand]
-    if expected_times is not None:
-        expected = np.asarray(expected_times, dtype=float)[:n, None]
-        gain -= 0.5 * ((times[None, :] - expected) / tolerance) ** 2
-    total = np.full((n, m), -np.inf)  # best sum with boundary k at candidate i
-    back = np.zeros((n, m), dtype=int)
-    total[0] = gain[0]
+    z = (scores - scores.mean()) / (scores.std() + 1e-9)
+
+    def gain(k: int) -> np.ndarray:  # boundary k at each candidate
+        if expected_times is None:
+            return z
+        return z - 0.5 * ((times - float(expected_times[k])) / tolerance) ** 2
+
+    index = np.arange(m)
+    total = gain(0)  # best sum with boundary k at candidate i, row by row
+    back = np.zeros((n, m), dtype=np.int32)
     for k in range(1, n):
-        best_before, arg_before = -np.inf, 0
-        for i in range(k, m):
-            if total[k - 1, i - 1] > best_before:
-                best_before, arg_before = total[k - 1, i - 1], i - 1
-            total[k, i], back[k, i] = gain[k, i] + best_before, arg_before
-    chosen = [int(np.argmax(total[n - 1]))]
+        before = np.concatenate([[-np.inf], total[:-1]])  # boundary k-1 at candidate i-1
+        best = np.maximum.accumulate(before)
+        rises = before > np.concatenate([[-np.inf], best[:-1]])  # a new best (first of ties)
+        back[k] = np.maximum.accumulate(np.where(rises, index - 1, 0))
+        total = np.where(index >= k, gain(k) + best, -np.inf)
+    chosen = [int(np.argmax(total))]
     for k in range(n - 1, 0, -1):
         chosen.append(int(back[k, chosen[-1]]))
     return [float(times[i]) for i in reversed(chosen)]

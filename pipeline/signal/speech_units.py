@@ -121,6 +121,8 @@ def region_cuts(
     merged over (from the candidates) and the ASR's sentence ends, at least CUT_MARGIN apart."""
     cuts: list[tuple[float, float, float]] = []
     for c in sorted(boundaries, key=lambda c: c.time):  # pauses first: they are surer
+        if c.pause_length <= 0:
+            continue  # a point of voice change only, no pause to cut at
         t, half = c.time, c.pause_length / 2
         if a + CUT_MARGIN + half < t < b - CUT_MARGIN - half and (
             not cuts or t - half > cuts[-1][0] + cuts[-1][1] + CUT_MARGIN
