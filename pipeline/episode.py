@@ -266,7 +266,10 @@ def alignment_for(
             audio_lang,
         )
         probe = None  # its copy of the audio is of no use to the cross-lingual aligner
-        alignment = _cross_lingual(as_float(samples), reference, model, audio_lang, speech, options)
+        fine = _false_start_regions(levels, activity)
+        alignment = _cross_lingual(
+            as_float(samples), reference, model, audio_lang, (speech, fine), options
+        )
     else:
         log.info("same-language alignment: %s text on %s speech", text_lang, audio_lang)
         # A probe exists only in text_lang, which is audio_lang here.
@@ -324,8 +327,13 @@ def _sentence_edges(levels: np.ndarray, activity: np.ndarray) -> list[tuple[floa
 
 def _false_start_onsets(levels: np.ndarray, activity: np.ndarray) -> list[float]:
     """Loud speech onsets after pauses as short as the one after a false start."""
+    return [start for start, _ in _false_start_regions(levels, activity)[1:]]
+
+
+def _false_start_regions(levels: np.ndarray, activity: np.ndarray) -> list[tuple[float, float]]:
+    """Loud speech regions split at pauses as short as the one after a false start."""
     regions = regions_from_activity(activity, min_pause=FALSE_START_PAUSE, min_speech=0.05)
-    return [start for start, _ in loud_regions(regions, levels)[1:]]
+    return loud_regions(regions, levels)
 
 
 # Mean token probability of the transcript's opening on the first window (20 s of the
@@ -367,9 +375,10 @@ def _cross_lingual(
     reference: Reference,
     model: WhisperModel,
     audio_lang: str,
-    speech: list[tuple[float, float]],
+    regions: tuple[list[tuple[float, float]], list[tuple[float, float]]],
     options: AlignOptions,
 ) -> Alignment:
+    """`regions`: the speech, and the speech split at false starts' pauses."""
     from pipeline.align.crosslingual import align_cross_lingual
     from pipeline.signal.speakers import turn_boundary_candidates
 
@@ -378,9 +387,10 @@ def _cross_lingual(
     candidates = turn_boundary_candidates(
         samples, SAMPLE_RATE, also_at=[w.start for w in asr.words]
     )
+    speech, fine = regions
     floor = first_speech(samples, SAMPLE_RATE)
     after_jingle = [(max(a, floor), b) for a, b in speech if b > floor]
-    return align_cross_lingual(reference, asr, after_jingle, candidates)
+    return align_cross_lingual(reference, asr, after_jingle, candidates, fine)
 
 
 def asr_only_alignment(asr: Transcription, language: str) -> Alignment:

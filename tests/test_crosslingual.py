@@ -10,7 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.align.crosslingual import (
+    FALSE_START_PAUSE,
     LENGTH_ONLY_CONFIDENCE,
+    after_false_starts,
     align_cross_lingual,
     anchor_words,
     same_word,
@@ -168,7 +170,7 @@ def test_empty_reference_gives_empty_alignment() -> None:
 
 
 @st.composite
-def records(draw: st.DrawFn) -> tuple[Reference, Transcription, list, list]:
+def records(draw: st.DrawFn) -> tuple[Reference, Transcription, list, list, list]:
     duration = draw(st.floats(0.5, 600.0))
     n_turns = draw(st.integers(1, 6))
     turns = tuple(
@@ -188,14 +190,16 @@ def records(draw: st.DrawFn) -> tuple[Reference, Transcription, list, list]:
         Candidate(t, draw(st.floats(0.0, 2.0)), draw(st.floats(0.0, 2.0)))
         for t in draw(st.lists(st.floats(0.0, duration), max_size=30))
     ]
-    return Reference(turns, "sv"), asr_over(asr_spans, duration), speech, cands
+    edges = sorted(draw(st.lists(st.floats(0.0, duration), max_size=40, unique=True)))
+    fine = list(itertools.pairwise(edges))[::2]  # sorted, apart: as speech regions are
+    return Reference(turns, "sv"), asr_over(asr_spans, duration), speech, cands, fine
 
 
 @settings(max_examples=150, deadline=None)
 @given(records())
 def test_every_sentence_gets_an_ordered_time_inside_the_audio(case: tuple) -> None:
-    reference, asr, speech, cands = case
-    result = align_cross_lingual(reference, asr, speech, cands)
+    reference, asr, speech, cands, fine = case
+    result = align_cross_lingual(reference, asr, speech, cands, fine)
     sentences = result.sentences
     assert [s.text for s in sentences] == [s.text for s in reference.sentences]
     for s in sentences:
@@ -227,3 +231,22 @@ def test_a_sentence_placed_without_its_words_is_marked_unsure() -> None:
     assert out.tolist() == [0.9, LENGTH_ONLY_CONFIDENCE, LENGTH_ONLY_CONFIDENCE]
     # No word bridged anywhere (no dictionary for the pair): nothing to tell them apart.
     assert without_words_capped(conf, [(0, 2), (2, 4), (4, 6)], np.zeros((3, 6))) is conf
+
+
+def test_a_false_start_before_a_clear_pause_is_left_out_of_the_sentence() -> None:
+    # conv-fi-sv tuning layouts: a third of the sentences open with 0.25-0.6 s of another
+    # utterance, then 0.08-0.25 s of pause; the sentence was started on it (0.5-0.9 s early).
+    spans = [(1.0, 4.0), (4.3, 8.0)]
+    texts = ["Hej och hej.", "Vem skulle inte ge allt?"]
+    fine = [(1.0, 4.0), (4.3, 4.75), (4.75 + FALSE_START_PAUSE, 8.0)]
+    assert after_false_starts(spans, fine, texts) == [(1.0, 4.0), (4.95, 8.0)]
+    stop = [(1.0, 4.0), (4.3, 4.75), (4.85, 8.0)]  # 0.1 s: a stop closure in the first word
+    assert after_false_starts(spans, stop, texts) == spans
+    said_alone = ["Hej och hej.", '"Akta", jag kastade mig.']  # the text sets it apart
+    assert after_false_starts(spans, fine, said_alone) == spans
+    long_word = [(1.0, 4.0), (4.3, 5.2), (5.4, 8.0)]  # 0.9 s: more than a false start
+    assert after_false_starts(spans, long_word, texts) == spans
+    first = [(0.0, 0.4), (0.6, 4.0), (4.3, 8.0)]  # the first sentence keeps its start
+    assert after_false_starts([(0.0, 4.0), (4.3, 8.0)], first, texts) == [(0.0, 4.0), (4.3, 8.0)]
+    short = [(1.0, 4.0), (4.3, 4.75), (7.8, 8.0)]  # the speech after leaves it no room
+    assert after_false_starts(spans, short, texts) == spans
