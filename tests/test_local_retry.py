@@ -36,7 +36,11 @@ def test_a_killed_local_worker_has_its_episode_aligned_by_a_new_one(
         while _statuses(out).get("halsa") != "aligning":
             assert batch.poll() is None and time.monotonic() < deadline, _statuses(out)
             time.sleep(0.02)
-        workers = [pid for pid in _children(batch.pid) if _is_pool_worker(pid)]
+        # The status is written as the episode is handed to the pool, which may still be
+        # starting its worker process.
+        while not (workers := [pid for pid in _children(batch.pid) if _is_pool_worker(pid)]):
+            assert batch.poll() is None and time.monotonic() < deadline, _statuses(out)
+            time.sleep(0.02)
         assert len(workers) == 1  # --jobs 1
         os.kill(workers[0], signal.SIGKILL)
         stdout, stderr = batch.communicate(timeout=240)
