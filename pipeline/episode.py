@@ -268,7 +268,7 @@ def alignment_for(
         probe = None  # its copy of the audio is of no use to the cross-lingual aligner
         fine = _false_start_regions(levels, activity)
         alignment = _cross_lingual(
-            as_float(samples), reference, model, audio_lang, (speech, fine), options
+            as_float(samples), reference, model, audio_lang, speech, fine, options
         )
     else:
         log.info("same-language alignment: %s text on %s speech", text_lang, audio_lang)
@@ -375,10 +375,11 @@ def _cross_lingual(
     reference: Reference,
     model: WhisperModel,
     audio_lang: str,
-    regions: tuple[list[tuple[float, float]], list[tuple[float, float]]],
+    speech: list[tuple[float, float]],
+    fine: list[tuple[float, float]],
     options: AlignOptions,
 ) -> Alignment:
-    """`regions`: the speech, and the speech split at false starts' pauses."""
+    """`fine`: the speech split at pauses as short as the one after a false start."""
     from pipeline.align.crosslingual import align_cross_lingual
     from pipeline.signal.speakers import turn_boundary_candidates
 
@@ -387,7 +388,6 @@ def _cross_lingual(
     candidates = turn_boundary_candidates(
         samples, SAMPLE_RATE, also_at=[w.start for w in asr.words]
     )
-    speech, fine = regions
     floor = first_speech(samples, SAMPLE_RATE)
     after_jingle = [(max(a, floor), b) for a, b in speech if b > floor]
     return align_cross_lingual(reference, asr, after_jingle, candidates, fine)

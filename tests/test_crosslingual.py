@@ -240,6 +240,7 @@ def test_a_false_start_before_a_clear_pause_is_left_out_of_the_sentence() -> Non
     texts = ["Hej och hej.", "Vem skulle inte ge allt?"]
     fine = [(1.0, 4.0), (4.3, 4.75), (4.75 + FALSE_START_PAUSE, 8.0)]
     assert after_false_starts(spans, fine, texts) == [(1.0, 4.0), (4.95, 8.0)]
+    assert after_false_starts(spans, fine, ["", ""]) == [(1.0, 4.0), (4.95, 8.0)]  # no text
     stop = [(1.0, 4.0), (4.3, 4.75), (4.85, 8.0)]  # 0.1 s: a stop closure in the first word
     assert after_false_starts(spans, stop, texts) == spans
     said_alone = ["Hej och hej.", '"Akta", jag kastade mig.']  # the text sets it apart
