@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.align.crosslingual import (
-    FALSE_START_PAUSE,
+    FALSE_START_CLEAR_PAUSE,
     LENGTH_ONLY_CONFIDENCE,
     after_false_starts,
     align_cross_lingual,
@@ -238,7 +238,7 @@ def test_a_false_start_before_a_clear_pause_is_left_out_of_the_sentence() -> Non
     # utterance, then 0.08-0.25 s of pause; the sentence was started on it (0.5-0.9 s early).
     spans = [(1.0, 4.0), (4.3, 8.0)]
     texts = ["Hej och hej.", "Vem skulle inte ge allt?"]
-    fine = [(1.0, 4.0), (4.3, 4.75), (4.75 + FALSE_START_PAUSE, 8.0)]
+    fine = [(1.0, 4.0), (4.3, 4.75), (4.75 + FALSE_START_CLEAR_PAUSE, 8.0)]
     assert after_false_starts(spans, fine, texts) == [(1.0, 4.0), (4.95, 8.0)]
     assert after_false_starts(spans, fine, ["", ""]) == [(1.0, 4.0), (4.95, 8.0)]  # no text
     stop = [(1.0, 4.0), (4.3, 4.75), (4.85, 8.0)]  # 0.1 s: a stop closure in the first word

@@ -88,7 +88,7 @@ MIN_TURN_AGREEMENT = 0.6  # below this share of agreeing turn changes, the turns
 # (conv-fi-sv 1, 2, 6-19): within 0.5 s 82.0 -> 83.7 % (pauses of 0.14 or 0.25 s: 83.5,
 # 83.3 %); read-speech real-fi-sv unchanged (without the set-apart test its "Varo," moved).
 FALSE_START_MAX = 0.7  # seconds of speech: the fixtures' false starts last 0.25-0.6 s
-FALSE_START_PAUSE = 0.2
+FALSE_START_CLEAR_PAUSE = 0.2
 FALSE_START_REACH = 0.4  # seconds: the burst may begin this long after the span's start
 FALSE_START_ROOM = 0.3  # seconds the sentence keeps after its new start, at least
 _SET_APART = (",", ":", ";", "!", "?")
@@ -347,7 +347,7 @@ def after_false_starts(
     spans: list[tuple[float, float]], fine: Sequence[tuple[float, float]], texts: Sequence[str]
 ) -> list[tuple[float, float]]:
     """Spans whose start moves past a false start: a burst of at most FALSE_START_MAX s of
-    speech at the start, then a pause of FALSE_START_PAUSE s (see there). The first
+    speech at the start, then a pause of FALSE_START_CLEAR_PAUSE s (see there). The first
     sentence keeps its start (the intro is handled before)."""
     ends = np.array([b for _, b in fine])
     out = spans[:1]
@@ -360,7 +360,7 @@ def after_false_starts(
             if (
                 x <= a + FALSE_START_REACH
                 and burst <= FALSE_START_MAX
-                and after - y >= FALSE_START_PAUSE
+                and after - y >= FALSE_START_CLEAR_PAUSE
                 and after <= b - FALSE_START_ROOM
             ):
                 a = after
