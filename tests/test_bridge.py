@@ -1,9 +1,13 @@
-"""The lexical bridge (FreeDict + simplemma) and the cross-lingual DP's skipped speech."""
+"""The lexical bridge (FreeDict + simplemma) and the cross-lingual DP: skipped speech and
+how sure its starts are."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
-from hypothesis import given
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.align.bridge import (
@@ -12,7 +16,7 @@ from pipeline.align.bridge import (
     finnish_to_swedish,
     translations,
 )
-from pipeline.align.crosslingual import _with_skips, dp_spans
+from pipeline.align.crosslingual import UNSURE_SHIFT, SpanCosts, _with_skips, dp_spans
 from pipeline.records import Word
 from pipeline.signal.speech_units import Units
 
@@ -89,3 +93,64 @@ def test_skipping_only_lowers_a_row_and_points_back(row: list[float], data: st.D
     assert np.all(came <= np.arange(len(row)))
     finite = np.isfinite(best)
     assert np.allclose(best[finite], (np.array(row)[came] + skipped - skipped[came])[finite])
+
+
+def test_a_start_two_places_explain_equally_is_unsure_and_a_clear_one_is_not() -> None:
+    # 2 + 2 + 2 s of speech; each sentence's text predicts sqrt(8) s, so 2 + 4 and 4 + 2 s
+    # fit equally well: the second sentence may start at unit 1 or unit 2, 2.5 s apart.
+    tied = SpanCosts(units([2.0, 2.0, 2.0]), np.full(2, np.sqrt(8.0)), np.ones(2),
+                     np.zeros(2, dtype=bool), np.full(2, np.nan))  # fmt: skip
+    forward = tied.forward()
+    margins = tied.start_margins(forward, tied.best_spans(forward))
+    assert margins[1] == pytest.approx(0.0, abs=1e-9)
+    clear = SpanCosts(units([3.0, 3.0]), np.full(2, 3.0), np.ones(2),
+                      np.zeros(2, dtype=bool), np.full(2, np.nan))  # fmt: skip
+    forward = clear.forward()
+    assert clear.start_margins(forward, clear.best_spans(forward))[1] > 5.0
+
+
+def _brute_force(costs: SpanCosts) -> dict[tuple[int, ...], float]:
+    """Every monotonic placement of the sentences (their first units) and its least cost."""
+    n, m, skipped = costs.n, costs.m, costs.skipped
+    out: dict[tuple[int, ...], float] = {}
+    for bounds in itertools.combinations_with_replacement(range(m + 1), 2 * n):
+        firsts, ends = bounds[0::2], bounds[1::2]
+        lengths = [b - a for a, b in zip(firsts, ends, strict=True)]
+        if min(lengths) < 1 or max(lengths) > costs.max_span:
+            continue
+        gaps = [firsts[0], *(a - b for a, b in zip(firsts[1:], ends, strict=False)), m - ends[-1]]
+        if skipped is None and any(gaps):
+            continue
+        placed = enumerate(zip(firsts, lengths, strict=True))
+        total = sum(float(costs.cost(i, k)[a]) for i, (a, k) in placed)
+        if skipped is not None:
+            edges = [0, *bounds, m]
+            total += sum(skipped[edges[2 * g + 1]] - skipped[edges[2 * g]] for g in range(n + 1))
+        out[firsts] = min(out.get(firsts, np.inf), total)
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_the_dp_finds_the_cheapest_placement_and_its_rivals(data: st.DataObject) -> None:
+    m = data.draw(st.integers(1, 5))
+    n = data.draw(st.integers(1, min(m, 3)))
+    seconds = data.draw(st.lists(st.floats(0.2, 4.0), min_size=m, max_size=m))
+    u = units(seconds)
+    change = np.array(data.draw(st.lists(st.floats(-2, 2), min_size=m, max_size=m)))
+    u = Units(u.start, u.end, u.pause, u.punct, change)
+    chars = np.array(data.draw(st.lists(st.floats(5, 60), min_size=n, max_size=n)))
+    turn_start = np.array([i > 0 and data.draw(st.booleans()) for i in range(n)])
+    skip = data.draw(st.none() | st.lists(st.floats(0, 3), min_size=m, max_size=m))
+    costs = SpanCosts(u, chars, np.full(n, 15.0), turn_start, np.full(n, np.nan),
+                      skip=None if skip is None else np.array(skip))  # fmt: skip
+    every = _brute_force(costs)
+    forward = costs.forward()
+    spans = costs.best_spans(forward)
+    best = min(every.values())
+    assert forward.total[n, m] == pytest.approx(best)
+    assert every[tuple(a for a, _ in spans)] == pytest.approx(best)
+    margins = costs.start_margins(forward, spans)
+    for i, (a, _) in enumerate(spans):
+        far = [c for f, c in every.items() if abs(u.start[f[i]] - u.start[a]) > UNSURE_SHIFT]
+        assert margins[i] == pytest.approx(min(far, default=np.inf) - best)
