@@ -94,6 +94,18 @@ def test_a_stretched_last_word_ends_at_the_speech_before_the_next_false_start() 
     assert out.start == pytest.approx(20.21)
 
 
+def test_a_stretched_last_word_ends_where_an_aside_cuts_in_without_a_pause() -> None:
+    # conv-sv layout 4, sentence 36 ("För vår hälsa!", said 69.42-70.29): an aside cuts in
+    # at 70.06 and Whisper did not transcribe it, so "hälsa!" spans it, with no pause for
+    # the speech regions to end at; the fine onsets hold the one where the aside's voice rose.
+    s = sentence([("För", 69.44, 69.5), ("vår", 69.5, 69.8), ("hälsa!", 69.8, 71.12)])
+    speech = [(69.44, 72.73)]
+    assert unstretched(s, speech) == s
+    out = unstretched(s, speech, onsets=[69.44, 69.85, 70.17, 71.07])
+    assert out.end == pytest.approx(70.17)  # 69.85 leaves "hälsa!" no time to be said
+    assert out.start == pytest.approx(69.44)
+
+
 def test_a_first_word_spanning_a_false_start_starts_at_the_speech_after_it() -> None:
     # conv-fi tuning seed 8, sentence 24: a 0.4 s false start at 84.96, a pause, then
     # "Kukapa" at 85.36; the time warping gave "Kukapa" all of it.

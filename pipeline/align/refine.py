@@ -167,7 +167,9 @@ def align_same_language(
     snapped = snapped_to_speech(sentences, speech, duration, onsets)
     # by_sentence still holds Whisper's own word probabilities; the sentences hold theirs
     restarted = [
-        after_false_start(unstretched(s, speech), onsets, _start_unheard(by_sentence[s.index]))
+        after_false_start(
+            unstretched(s, speech, onsets), onsets, _start_unheard(by_sentence[s.index])
+        )
         for s in snapped
     ]
     sentences = ordered(restarted, heard_floor(first_speech, by_sentence))
@@ -251,7 +253,7 @@ def _stretch_limit(word: AlignedWord) -> float:
 
 
 def unstretched(
-    sentence: AlignedSentence, speech: Sequence[tuple[float, float]]
+    sentence: AlignedSentence, speech: Sequence[tuple[float, float]], onsets: Sequence[float] = ()
 ) -> AlignedSentence:
     """The sentence with its first (last) words moved off untranscribed speech before
     (after) it.
@@ -261,7 +263,11 @@ def unstretched(
     is stretched, the words before it are squeezed and a speech region starts inside it
     after a pause, those words are spread over the speech from the last such onset (conv-sv
     tuning seed 8: the first one was a pause inside the aside, 0.45 s before the sentence).
-    Likewise at the end, up to the first speech offset inside a stretched last word.
+    Likewise at the end, up to the first speech offset inside a stretched last word, or
+    where no pause holds one, the first of `onsets` (sorted) inside it that leaves the
+    words their time: the next speech cut in there (conv-sv and conv-fi layouts 10-29:
+    reference words on the asides 29 -> 27 and 20 -> 18, end p90 0.245 -> 0.242 and
+    0.279 -> 0.266 s; tuning layouts 1, 2, 6-9 unchanged).
     """
     words = list(sentence.words)
     n = len(words)
@@ -278,6 +284,9 @@ def unstretched(
         w = words[k]
         offsets = [b for (_, b), (a, _) in itertools.pairwise(speech)
                    if a - b >= MIN_CUT_PAUSE and w.start + 0.1 < b < w.end]  # fmt: skip
+        if not offsets:  # no pause long enough: new speech cut in (an aside, the next turn)
+            floor = w.start + SQUEEZED_SECONDS_PER_CHAR * _chars(words[k:])
+            offsets = list(_between(onsets, floor, w.end))
         if offsets:
             words[k:] = _spread(words[k:], words[k].start, offsets[0])
     return _replace_words(sentence, words)
