@@ -41,6 +41,7 @@ from pipeline.records import (
     Reference,
     Transcription,
 )
+from pipeline.signal.restarts import restart_onsets
 from pipeline.signal.speakers import (
     FRAME_SECONDS,
     HOP_SECONDS,
@@ -281,6 +282,7 @@ def alignment_for(
             reference, timings, _sentence_edges(levels, activity), len(samples) / SAMPLE_RATE,
             audio_language=audio_lang, first_speech=first_speech(samples, SAMPLE_RATE),
             onsets=_false_start_onsets(levels, activity),
+            restarts=restart_onsets(samples, SAMPLE_RATE, _false_start_regions(levels, activity)),
         )  # fmt: skip
         alignment = _ends_at_voice(alignment, samples)
     covered = coverage(alignment.sentences, speech)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from pipeline.records import AlignedSentence, AlignedWord, Alignment, Reference, Word
+from pipeline.signal.restarts import RESTART_MAX_PAUSE, RESTART_MAX_SECONDS
 from pipeline.spans import numbered_ranges, time_range
 
 # Whisper's word edges wander by a tenth of a second or two; the speech-region edge
@@ -95,6 +96,8 @@ FALSE_START_WORDS = 2  # the first word, or the second after a first squeezed on
 # that pace found no room for it after the onset. Conversation tuning layouts: conv-sv p90
 # 0.221 -> 0.169 s, within 0.5 s 95.5 -> 97.0 %; conv-fi p90 0.138 -> 0.130 s.
 FALSE_START_MAX_PACE = 0.065
+# A restart lies at most a broken-off try and its pause after a sentence's start.
+RESTART_REACH = RESTART_MAX_SECONDS + RESTART_MAX_PAUSE
 # Untranscribed speech between two turns (an aside, an ad read) makes the time warping
 # squeeze the next words onto its start and stretch one word over the rest of it. A run
 # of at least SQUEEZED_RUN_WORDS words taking under SQUEEZED_RUN_SHARE of the time the
@@ -135,12 +138,14 @@ def align_same_language(
     audio_language: str | None = None,
     first_speech: float = 0.0,
     onsets: Sequence[float] = (),
+    restarts: Sequence[float] = (),
 ) -> Alignment:
     """Every reference word gets a time; times never go backwards; sentences never overlap;
     none starts before `first_speech` (the end of a jingle the speech starts over), or
     before the words Whisper clearly heard under the jingle (`heard_floor`).
     `onsets` are speech onsets after even short pauses (`FALSE_START_PAUSE`), where a
-    sentence may really start after a false start."""
+    sentence may really start after a false start; `restarts` the onsets where a speaker
+    said again what they had just broken off (pipeline.signal.restarts)."""
     words = reference_words(reference)
     if len(timings) != len(words):
         raise ValueError(f"{len(timings)} timings for {len(words)} reference words")
@@ -166,9 +171,12 @@ def align_same_language(
         )
     snapped = snapped_to_speech(sentences, speech, duration, onsets)
     # by_sentence still holds Whisper's own word probabilities; the sentences hold theirs
+    restarts = sorted(restarts)
     restarted = [
         after_false_start(
-            unstretched(s, speech, onsets), onsets, _start_unheard(by_sentence[s.index])
+            after_restart(unstretched(s, speech, onsets), restarts),
+            onsets,
+            _start_unheard(by_sentence[s.index]),
         )
         for s in snapped
     ]
@@ -408,6 +416,21 @@ def after_false_start(
         if restarted is not None:
             return _replace_words(sentence, restarted)
     return sentence
+
+
+def after_restart(sentence: AlignedSentence, restarts: Sequence[float]) -> AlignedSentence:
+    """The sentence starting where its speaker said it again (`restarts`, sorted), when
+    that is within RESTART_REACH s after its start and leaves its words their time: its
+    first words were put on the try that was broken off."""
+    words = list(sentence.words)
+    start, end = words[0].start, words[-1].end
+    room = SQUEEZED_SECONDS_PER_CHAR * _chars(words)
+    fits = [t for t in _between(restarts, start, start + RESTART_REACH) if start < t <= end - room]
+    if not fits:
+        return sentence
+    onset = fits[-1]
+    k = max(i for i, w in enumerate(words) if w.start < onset)
+    return _replace_words(sentence, _spread_from(words, k, onset))
 
 
 def _start_unheard(words: Sequence[AlignedWord]) -> bool:
