@@ -260,6 +260,7 @@ def alignment_for(
     assert audio_lang is not None
     text_lang = text_lang or audio_lang
     extra = length_warnings(reference, speech)
+    fine = _false_start_regions(levels, activity)  # where a sentence may start after a try
     if text_lang != audio_lang:
         log.warning(
             "the transcript is in %s but the audio in %s: cross-lingual alignment",
@@ -267,7 +268,6 @@ def alignment_for(
             audio_lang,
         )
         probe = None  # its copy of the audio is of no use to the cross-lingual aligner
-        fine = _false_start_regions(levels, activity)
         alignment = _cross_lingual(
             as_float(samples), reference, model, audio_lang, speech, fine, options
         )
@@ -281,8 +281,8 @@ def alignment_for(
         alignment = align_same_language(
             reference, timings, _sentence_edges(levels, activity), len(samples) / SAMPLE_RATE,
             audio_language=audio_lang, first_speech=first_speech(samples, SAMPLE_RATE),
-            onsets=_false_start_onsets(levels, activity),
-            restarts=restart_onsets(samples, SAMPLE_RATE, _false_start_regions(levels, activity)),
+            onsets=[start for start, _ in fine[1:]],
+            restarts=restart_onsets(samples, SAMPLE_RATE, fine),
         )  # fmt: skip
         alignment = _ends_at_voice(alignment, samples)
     covered = coverage(alignment.sentences, speech)
@@ -325,11 +325,6 @@ def _sentence_edges(levels: np.ndarray, activity: np.ndarray) -> list[tuple[floa
     (real-voice episodes: p90 start error 0.51 s with the coarse regions, 0.23 s with fine
     ones, 0.10 s with fine loud ones)."""
     return loud_regions(regions_from_activity(activity, min_pause=0.15, min_speech=0.2), levels)
-
-
-def _false_start_onsets(levels: np.ndarray, activity: np.ndarray) -> list[float]:
-    """Loud speech onsets after pauses as short as the one after a false start."""
-    return [start for start, _ in _false_start_regions(levels, activity)[1:]]
 
 
 def _false_start_regions(levels: np.ndarray, activity: np.ndarray) -> list[tuple[float, float]]:

@@ -315,6 +315,9 @@ class SpanCosts:
 
 @dataclass(frozen=True)
 class Forward:
+    """The forward programme's tables: least costs, and where each sentence started
+    (`back`) and ended before the units skipped after it (`came`)."""
+
     total: np.ndarray
     back: np.ndarray
     came: np.ndarray
