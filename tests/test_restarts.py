@@ -85,6 +85,18 @@ def test_a_sentence_put_on_the_broken_off_try_starts_where_it_is_said_again() ->
     assert after_restart(s, [72.9]) == s  # leaves the words no time
 
 
+def test_words_that_end_at_the_pause_were_said_there() -> None:
+    # espeak's "Och kan, också": "Och kan" before a pause sounds like the start of "också",
+    # but no word runs on over the pause into it.
+    rest = [("så", 222.3, 222.45), ("att", 222.45, 222.6), ("säga", 222.6, 223.0)]
+    s = sentence([("Och", 221.28, 221.45), ("kan", 221.45, 221.70), ("också,", 221.80, 222.3),
+                  *rest])  # fmt: skip
+    assert after_restart(s, [221.80]) == s
+    stretched = sentence([("Och", 221.28, 221.45), ("kan", 221.45, 222.1), ("också,", 222.1, 222.3),
+                          *rest])  # fmt: skip
+    assert after_restart(stretched, [221.80]).start == pytest.approx(221.80)
+
+
 def test_a_restart_before_the_sentence_or_at_its_start_changes_nothing() -> None:
     s = sentence([("Kolla", 77.73, 78.0), ("en", 78.0, 78.1), ("jordgubbe.", 78.1, 78.9)])
     assert after_restart(s, [77.0, 77.73]) == s
