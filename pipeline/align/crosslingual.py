@@ -33,6 +33,7 @@ from pipeline.records import (
     Reference,
     Transcription,
 )
+from pipeline.signal.restarts import RESTART_MAX_SECONDS
 from pipeline.signal.speakers import Candidate, best_turn_boundaries
 from pipeline.signal.speech_units import Units, build_units, clean_regions
 from pipeline.spans import numbered_ranges, time_range
@@ -89,7 +90,7 @@ MIN_TURN_AGREEMENT = 0.6  # below this share of agreeing turn changes, the turns
 # text sets apart ("Akta", jag ...) is said alone: those stay. Conversation tuning pool
 # (conv-fi-sv 1, 2, 6-19): within 0.5 s 82.0 -> 83.7 % (pauses of 0.14 or 0.25 s: 83.5,
 # 83.3 %); read-speech real-fi-sv unchanged (without the set-apart test its "Varo," moved).
-FALSE_START_MAX = 0.7  # seconds of speech: the fixtures' false starts last 0.25-0.6 s
+FALSE_START_MAX = RESTART_MAX_SECONDS  # seconds of speech: as long as a broken-off try
 FALSE_START_CLEAR_PAUSE = 0.2
 FALSE_START_REACH = 0.4  # seconds: the burst may begin this long after the span's start
 FALSE_START_ROOM = 0.3  # seconds the sentence keeps after its new start, at least
@@ -293,8 +294,9 @@ class SpanCosts:
             for k in range(1, self.max_span + 1):
                 cand = self.cost(i, k) + free[k:]
                 rest[i, : m + 1 - k] = np.minimum(rest[i, : m + 1 - k], cand)
-            free = rest[i].copy()
-            if self.skipped is not None:  # units j .. j'-1 skipped before sentence i
+            if self.skipped is None:
+                free = rest[i]
+            else:  # units j .. j'-1 skipped before sentence i
                 shifted = rest[i] + self.skipped
                 free = np.minimum.accumulate(shifted[::-1])[::-1] - self.skipped
         return rest

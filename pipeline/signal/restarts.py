@@ -46,15 +46,21 @@ def restart_onsets(
     ]
     if not candidates:
         return []
+
+    def piece(a: float, b: float, c: float) -> np.ndarray:  # the try and as much after it
+        return _cepstra(samples, sr, a, c + b - a)
+
     # Cepstra of each try and what follows it only, one at a time: an episode's whole
     # would be a float copy of its samples (460 MB for two hours). They are standardised
     # by the statistics of up to STATS_PIECES of them, spread over the episode.
     step = max(1, len(candidates) // STATS_PIECES)
-    pooled = np.concatenate([_cepstra(samples, sr, a, c + b - a) for a, b, c in candidates[::step]])
+    sampled = {i: piece(*candidates[i]) for i in range(0, len(candidates), step)}
+    pooled = np.concatenate(list(sampled.values()))
     mean, std = pooled.mean(axis=0), pooled.std(axis=0) + 1e-8
     out = []
-    for a, b, c in candidates:
-        z = (_cepstra(samples, sr, a, c + b - a) - mean) / std
+    for i, (a, b, c) in enumerate(candidates):
+        cepstra = sampled.pop(i) if i in sampled else piece(a, b, c)  # each computed once
+        z = (cepstra - mean) / std
         frames, again = round((b - a) / HOP_SECONDS), round((c - a) / HOP_SECONDS)
         said, said_again = z[:frames], z[again : again + frames]
         heard_again = len(said_again) == frames > 0
