@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from pipeline.align.crosslingual import (
     FALSE_START_CLEAR_PAUSE,
+    FALSE_START_SHORT_PAUSE,
     LENGTH_ONLY_CONFIDENCE,
     after_false_starts,
     align_cross_lingual,
@@ -251,3 +252,17 @@ def test_a_false_start_before_a_clear_pause_is_left_out_of_the_sentence() -> Non
     assert after_false_starts([(0.0, 4.0), (4.3, 8.0)], first, texts) == [(0.0, 4.0), (4.3, 8.0)]
     short = [(1.0, 4.0), (4.3, 4.75), (7.8, 8.0)]  # the speech after leaves it no room
     assert after_false_starts(spans, short, texts) == spans
+
+
+def test_a_shorter_pause_parts_a_false_start_only_where_whisper_heard_a_word_end() -> None:
+    spans = [(1.0, 4.0), (4.3, 8.0)]
+    texts = ["Hej och hej.", "Vem skulle inte ge allt?"]
+    brief = [(1.0, 4.0), (4.3, 4.75), (4.75 + FALSE_START_SHORT_PAUSE, 8.0)]
+    after = brief[2][0]
+    apart = [Word("Hetkän", 4.3, 4.74, 0.9), Word("Vem", after, after + 0.3, 0.9)]
+    assert after_false_starts(spans, brief, texts, apart) == [(1.0, 4.0), (after, 8.0)]
+    assert after_false_starts(spans, brief, texts) == [(1.0, 4.0), (after, 8.0)]  # no ASR
+    through = [Word("Vemskulle", 4.3, after + 0.3, 0.9)]  # one word over the pause: a closure
+    assert after_false_starts(spans, brief, texts, through) == spans
+    shorter = [(1.0, 4.0), (4.3, 4.75), (4.75 + FALSE_START_SHORT_PAUSE - 0.02, 8.0)]
+    assert after_false_starts(spans, shorter, texts, apart) == spans
