@@ -22,6 +22,7 @@ from pipeline.align.refine import (
     reference_words,
     rejoined,
     snapped_to_speech,
+    stretched_without_onset,
     unsqueezed,
     unstretched,
     voice_window,
@@ -291,8 +292,9 @@ def test_the_conversation_repairs_keep_every_word_in_order(
 
 def test_a_first_word_stretched_back_over_the_jingle_or_unheard_keeps_its_pace() -> None:
     # conv-sv tuning seed 9: "Jag" placed 1.91-3.10 over the chord intro, the speech starts
-    # at 2.98. Later sentences are cut only where Whisper did not hear the first word
-    # (an aside's end, which the next speaker cuts into).
+    # at 2.98. Later sentences are cut where Whisper did not hear the first word (an
+    # aside's end, which the next speaker cuts into) or where no onset lies inside it; a
+    # heard one with an onset inside is left to the snapping.
     text = "Jag känner igen honom."
     ref = Reference(tuple(Turn(who, (text,)) for who in "ABC"), "sv")
     times = [(1.91, 3.10), (3.10, 3.20), (3.20, 3.50), (3.50, 3.98)]
@@ -307,13 +309,33 @@ def test_a_first_word_stretched_back_over_the_jingle_or_unheard_keeps_its_pace()
     pace = (0.10 / 6 + 0.30 / 4) / 2  # the inner words' median seconds per letter
     assert first.start == pytest.approx(3.10 - 3 * pace)  # 2.96: the speech is at 2.98
     assert unheard.start == pytest.approx(23.10 - 3 * pace)
-    assert heard.start == pytest.approx(11.91)  # heard: the word may be said slowly
+    assert heard.start == pytest.approx(13.10 - 3 * pace)  # no onset inside: cut too
+    onset = 12.4  # heard, and speech starts inside it after a pause: the repairs find it
+    again = align_same_language(ref, timings, [], duration=30.0, onsets=[onset]).sentences
+    assert again[1].start == pytest.approx(onset)
     assert [t for w in first.words[1:] for t in (w.start, w.end)] == pytest.approx(
         [t for span in times[1:] for t in span]
     )
     said = [AlignedWord(w, a, b, 0.01) for w, a, b in
             [("Jag", 2.9, 3.1), ("känner", 3.1, 3.4), ("igen", 3.4, 3.7)]]  # fmt: skip
     assert first_words_at_pace(said) == said  # a first word of its own length stays
+
+
+def test_a_stretched_first_word_without_an_onset_inside_is_cut_unless_set_apart() -> None:
+    # conv-sv 36: "Så" 1.0 s long over the last second of an aside that runs into the
+    # sentence (heard, probability 0.22); the true start is 74.97.
+    said = [("Så", 74.10, 75.10), ("här", 75.10, 75.32), ("marknadsför", 75.32, 75.96),
+            ("vi", 75.96, 76.12), ("det.", 76.12, 76.26)]  # fmt: skip
+    words = [AlignedWord(t, a, b, 0.5) for t, a, b in said]
+    assert stretched_without_onset(words, [74.12])  # the aside's own onset, at its start
+    assert not stretched_without_onset(words, [74.12, 74.9])  # speech after a pause in it
+    drawn = [AlignedWord("Nej,", 74.10, 75.10, 0.5), *words[1:]]
+    assert not stretched_without_onset(drawn, [74.12])  # said alone, maybe drawn out
+    assert not stretched_without_onset(words[:2], [])  # no inner word to measure by
+    ordinary = [AlignedWord("Så", 74.90, 75.10, 0.5), *words[1:]]
+    assert not stretched_without_onset(ordinary, [])
+    cut = first_words_at_pace(words)
+    assert abs(cut[0].start - 74.97) < 0.1 and cut[1:] == words[1:]
 
 
 def test_words_before_a_second_word_stretched_over_an_aside_keep_the_sentence_pace() -> None:

@@ -25,6 +25,7 @@ from functools import cache, cached_property
 import numpy as np
 
 from pipeline.align.bridge import bridge_matrix
+from pipeline.align.refine import set_apart
 from pipeline.records import (
     LOW_CONFIDENCE,
     AlignedSentence,
@@ -108,7 +109,6 @@ FALSE_START_ROOM = 0.3  # seconds the sentence keeps after its new start, at lea
 UNSURE_SHIFT = 0.5
 UNSURE_MARGIN = 2.0
 UNSURE_CONFIDENCE = 0.4
-_SET_APART = (",", ":", ";", "!", "?")
 
 
 _TOKEN = re.compile(r"\w+")
@@ -475,7 +475,7 @@ def after_false_starts(
     for (a, b), text in zip(spans[1:], texts[1:], strict=True):
         k = int(np.searchsorted(ends, a, side="right"))  # the region holding the start
         first_word = (text.split() or [""])[0]
-        if k + 1 < len(fine) and not first_word.strip("\"'").endswith(_SET_APART):
+        if k + 1 < len(fine) and not set_apart(first_word):
             (x, y), after = fine[k], fine[k + 1][0]
             burst = y - max(x, a)
             if (

@@ -33,6 +33,11 @@ END_SNAP_SHARE = 0.6
 # on the conversation tuning layouts (conv-fi start p90 0.137 -> 0.130 s, conv-sv same);
 # taking the nearest of all fine onsets made them worse (0.32 s).
 FINE_SNAP = 0.15
+# An onset this far into a stretched first word is speech after a pause inside it, which
+# the snapping finds (one at the word's very start is its own).
+STRETCH_ONSET_LEAD = 0.1
+# Marks after which a speaker pauses or draws the word out ("Nej, ...", "Akta", jag ...).
+SET_APART_MARKS = (",", ":", ";", "!", "?")
 # Mean token probability below this: the words were placed, but not heard.
 UNHEARD_PROBABILITY = 0.05
 # How the warnings below begin and say "not heard": pipeline.episode reports unheard text
@@ -155,6 +160,7 @@ def align_same_language(
     if len(timings) != len(words):
         raise ValueError(f"{len(timings)} timings for {len(words)} reference words")
     onsets = sorted(onsets)
+    speech_onsets = sorted([*(a for a, _ in speech), *onsets])
     placed = monotonic_words(timings, [w for _, w in words], duration)
     placed, split = rejoined(placed, [index for index, _ in words])
     placed, moved = unsqueezed(placed, speech)
@@ -168,7 +174,11 @@ def align_same_language(
         confidence = min(1.0, sum(w.confidence for w in own) / len(own) / HEARD_PROBABILITY)
         if ref.index in by_length:
             confidence = min(confidence, UNSURE_CONFIDENCE)  # placed by length alone
-        if not sentences or own[0].confidence < UNHEARD_PROBABILITY:
+        if (
+            not sentences
+            or own[0].confidence < UNHEARD_PROBABILITY
+            or stretched_without_onset(own, speech_onsets)
+        ):
             own = first_words_at_pace(own)
         own = [_with_times(w, w.start, w.end, confidence) for w in _edges_trimmed(own)]
         sentences.append(
@@ -476,14 +486,38 @@ def first_words_at_pace(words: list[AlignedWord]) -> list[AlignedWord]:
     or the end of an aside the next speaker cuts into, with no pause to snap to (seed 2:
     "Vill" heard with probability 0.00, then "du" 1.28 s long over the aside's end).
     """
-    k = next((i for i in range(min(FALSE_START_WORDS, len(words) - 2)) if stretched(words[i])),
-             None)  # fmt: skip
+    k = _stretched_head(words)
     if k is None:
         return words  # no inner word to measure the pace by, or nothing to cut
     head, end = words[: k + 1], words[k].end
     pace = max(_pace(words[k:]), SQUEEZED_SECONDS_PER_CHAR)  # inner words squeezed to nothing
     start = max(head[0].start, end - sum(map(_letters, head)) * pace)
     return [*_spread(head, start, end), *words[k + 1 :]]
+
+
+def _stretched_head(words: Sequence[AlignedWord]) -> int | None:
+    """The index of the stretched first word (or second, FALSE_START_WORDS) of a sentence
+    with an inner word to measure its pace by; None if there is none."""
+    heads = range(min(FALSE_START_WORDS, len(words) - 2))
+    return next((i for i in heads if stretched(words[i])), None)
+
+
+def stretched_without_onset(words: Sequence[AlignedWord], onsets: Sequence[float]) -> bool:
+    """Whether a first word (or second) is stretched with no onset (`onsets`, sorted)
+    inside it, where neither the snapping nor the false-start repair can tell where the
+    sentence starts: over an aside its speaker runs on from (conv-sv 36: "Så" 1.0 s long
+    over the aside's last second) or over a pause with no speech edge in it (real-sv-uneven:
+    "Det" 2 s long). A word the text sets apart ("Nej, hem till Los Angeles.") may be drawn
+    out: it stays."""
+    k = _stretched_head(words)
+    if k is None or any(set_apart(w.text) for w in words[: k + 1]):
+        return False
+    return not _between(onsets, words[0].start + STRETCH_ONSET_LEAD, words[k].end)
+
+
+def set_apart(word: str) -> bool:
+    """Whether the text sets a word apart from the next with a mark a speaker pauses at."""
+    return word.strip("\"'").endswith(SET_APART_MARKS)
 
 
 def _pace(words: Sequence[AlignedWord]) -> float:
