@@ -80,6 +80,7 @@ class Pool:
     start_err: list[float]
     end_err: list[float]
     aside_words: list[int]  # per layout
+    aside_alone_words: list[int]  # per layout: in the aside, outside any spoken sentence
     intro_words: list[int]  # per layout
     words_right: int = 0
     words_total: int = 0
@@ -101,6 +102,7 @@ def added(pool: Pool, ours: dict, plain: dict, truth: dict) -> None:
     words = [w for s in ours["sentences"] for w in s[3]]
     mids = [(w[1] + w[2]) / 2 for w in words]
     pool.aside_words.append(sum(a["start"] <= m <= a["end"] for a in truth["asides"] for m in mids))
+    pool.aside_alone_words.append(len(aside_alone(mids, truth["asides"], said)))
     pool.intro_words.append(sum(w[1] < truth["speech_start"] - INTRO_SLACK for w in words))
     ref = [w for s in said for w in s["text"].split()]
     out = [w[0] for w in words]
@@ -115,6 +117,17 @@ def added(pool: Pool, ours: dict, plain: dict, truth: dict) -> None:
     pool.low_confidence_wrong += int(np.sum((start_err > 0.5) & (conf < 0.5)))
 
 
+def aside_alone(mids: list[float], asides: list[dict], said: list[dict]) -> list[float]:
+    """The word middles inside an aside but outside every sentence's true span: the issue
+    lets an overlapping turn touch the aside's edge, so its words there do not count."""
+    return [
+        m
+        for m in mids
+        if any(a["start"] <= m <= a["end"] for a in asides)
+        and not any(s["start"] <= m <= s["end"] for s in said)
+    ]
+
+
 def report(kind: str, pool: Pool, seeds: list[int]) -> None:
     start, end = np.array(pool.start_err), np.array(pool.end_err)
     print(f"\n== {kind}: {len(start)} sentences over layouts {seeds} (pooled)")
@@ -122,6 +135,7 @@ def report(kind: str, pool: Pool, seeds: list[int]) -> None:
     print(f"  starts within 0.5 s        {np.mean(start <= 0.5):.1%}")
     print(f"  end error median / p90     {np.median(end):.3f} / {np.percentile(end, 90):.3f} s")
     print(f"  reference words in aside   {pool.aside_words} (per layout)")
+    print(f"    outside overlapping turns {pool.aside_alone_words} (per layout)")
     print(f"  words before speech/intro  {pool.intro_words} (per layout)")
     print(f"  reference words in order   {pool.words_right / pool.words_total:.1%}")
     print(f"  speakers right (cues)      {pool.cues_right / max(pool.cues, 1):.1%}")
@@ -146,7 +160,7 @@ def plain_for(folder: Path, language: str) -> dict:
 def bench_kind(kind: str, seeds: list[int], out: Path) -> None:
     from samples.conversation import build
 
-    pool = Pool([], [], [], [])
+    pool = Pool([], [], [], [], [])
     for seed in seeds:
         folder = out / f"{kind}-{seed}"
         if not (folder / "truth.json").is_file():
