@@ -336,6 +336,15 @@ def test_a_stretched_first_word_without_an_onset_inside_is_cut_unless_set_apart(
     assert not stretched_without_onset(ordinary, [])
     cut = first_words_at_pace(words)
     assert abs(cut[0].start - 74.97) < 0.1 and cut[1:] == words[1:]
+    # conv-sv 13: "Du vågar" unheard and squeezed onto an aside's start, "inte" stretched
+    # over the rest of it; the sentence starts at 38.54.
+    third = [("Du", 37.12, 37.24), ("vågar", 37.24, 37.24), ("inte", 37.24, 39.02),
+             ("ens", 39.02, 39.26), ("gifta", 39.26, 39.58), ("dig!", 39.58, 40.02)]  # fmt: skip
+    words = [AlignedWord(t, a, b, 0.1) for t, a, b in third]
+    assert stretched_without_onset(words, [37.14, 39.51])
+    cut = first_words_at_pace(words)
+    assert abs(cut[0].start - 38.54) < 0.35 and cut[3:] == words[3:]
+    assert all(a.end <= b.start + 1e-9 for a, b in itertools.pairwise(cut))
 
 
 def test_words_before_a_second_word_stretched_over_an_aside_keep_the_sentence_pace() -> None:

@@ -36,6 +36,12 @@ FINE_SNAP = 0.15
 # An onset this far into a stretched first word is speech after a pause inside it, which
 # the snapping finds (one at the word's very start is its own).
 STRETCH_ONSET_LEAD = 0.1
+# How many first words may hold the one stretched back over sound the text lacks: two
+# unheard words squeezed onto an aside's start come before it ("Du vågar | inte", conv-sv
+# 13). Conversation layouts 1-29, 3-5, 35-39: 3 (from 2) put six conv-sv starts within
+# 0.5 s of the truth (1.4-2.9 s off before), none worse; conv-fi one start 0.30 -> 0.54 s;
+# 4 moved nothing more; read speech and the long episode unchanged.
+STRETCHED_HEAD_WORDS = 3
 # Marks after which a speaker pauses or draws the word out ("Nej, ...", "Akta", jag ...).
 SET_APART_MARKS = (",", ":", ";", "!", "?")
 # Mean token probability below this: the words were placed, but not heard.
@@ -476,9 +482,10 @@ def _restarted(
 
 
 def first_words_at_pace(words: list[AlignedWord]) -> list[AlignedWord]:
-    """The words with a stretched first word (or second, FALSE_START_WORDS) cut to the
-    sentence's own pace, for the episode's first sentence and for one whose first word
-    Whisper did not hear; the words before the stretched one are spread over what is left.
+    """The words with a stretched head word (one of the first STRETCHED_HEAD_WORDS) cut to the
+    sentence's own pace, for the episode's first sentence, one whose first word Whisper did
+    not hear and one with no onset inside the stretch (`stretched_without_onset`); the words
+    before the stretched one are spread over what is left.
 
     The time warping stretches such a word back over sound the text lacks: the jingle
     under the opening words, which neither the voice detector nor the energy tells from
@@ -496,14 +503,14 @@ def first_words_at_pace(words: list[AlignedWord]) -> list[AlignedWord]:
 
 
 def _stretched_head(words: Sequence[AlignedWord]) -> int | None:
-    """The index of the stretched first word (or second, FALSE_START_WORDS) of a sentence
-    with an inner word to measure its pace by; None if there is none."""
-    heads = range(min(FALSE_START_WORDS, len(words) - 2))
+    """The index of the stretched one of a sentence's first STRETCHED_HEAD_WORDS words,
+    where it has an inner word after it to measure its pace by; None if there is none."""
+    heads = range(min(STRETCHED_HEAD_WORDS, len(words) - 2))
     return next((i for i in heads if stretched(words[i])), None)
 
 
 def stretched_without_onset(words: Sequence[AlignedWord], onsets: Sequence[float]) -> bool:
-    """Whether a first word (or second) is stretched with no onset (`onsets`, sorted)
+    """Whether a head word (`_stretched_head`) is stretched with no onset (`onsets`, sorted)
     inside it, where neither the snapping nor the false-start repair can tell where the
     sentence starts: over an aside its speaker runs on from (conv-sv 36: "Så" 1.0 s long
     over the aside's last second) or over a pause with no speech edge in it (real-sv-uneven:
