@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from pipeline.align.crosslingual import (
     after_false_starts,
     align_cross_lingual,
     anchor_words,
+    first_after_intro,
     same_word,
     spread_words,
     without_words_capped,
@@ -266,3 +268,24 @@ def test_a_shorter_pause_parts_a_false_start_only_where_whisper_heard_a_word_end
     assert after_false_starts(spans, brief, texts, through) == spans
     shorter = [(1.0, 4.0), (4.3, 4.75), (4.75 + FALSE_START_SHORT_PAUSE - 0.02, 8.0)]
     assert after_false_starts(spans, shorter, texts, apart) == spans
+
+
+def test_the_first_sentence_starts_at_its_first_word_cut_where_whisper_stretched_it() -> None:
+    # conv-fi-sv 29: Silero heard the jingle's end at 2.17, Whisper stretched "Mä" back over
+    # it (2.92-3.76), the speech starts at 3.61.
+    heard = [("Mä", 2.92, 3.76), ("alaisuus", 3.76, 4.34), ("annut", 4.34, 4.56),
+             ("historiaa,", 4.56, 5.52), ("ja", 5.52, 5.60)]  # fmt: skip
+    words = tuple(Word(t, a, b, 0.5) for t, a, b in heard)
+    asr = Transcription("fi", 1.0, 9.0, (Segment(2.92, 5.6, "", words),))
+    spans = [(2.17, 5.6), (6.0, 9.0)]
+    out = first_after_intro(spans, asr)
+    assert abs(out[0][0] - 3.61) < 0.15 and out[0][1] == 5.6 and out[1:] == spans[1:]
+    ordinary = (Word("Maalaisuus", 3.6, 4.3, 0.5), *words[1:])  # of its own length: stays
+    assert (
+        first_after_intro(spans, replace(asr, segments=(Segment(3.6, 5.6, "", ordinary),))) == spans
+    )
+    dashes = (Word("―", 0.0, 1.66, 0.5), Word("―", 1.66, 4.78, 0.9), *words[1:])
+    assert (
+        first_after_intro(spans, replace(asr, segments=(Segment(0.0, 5.6, "", dashes),))) == spans
+    )
+    assert first_after_intro([], asr) == []

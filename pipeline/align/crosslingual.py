@@ -25,7 +25,7 @@ from functools import cache, cached_property
 import numpy as np
 
 from pipeline.align.bridge import bridge_matrix
-from pipeline.align.refine import set_apart
+from pipeline.align.refine import first_words_at_pace, set_apart
 from pipeline.records import (
     LOW_CONFIDENCE,
     AlignedSentence,
@@ -460,6 +460,28 @@ def starts_at_first_word(
     return out
 
 
+def first_after_intro(
+    spans: list[tuple[float, float]], asr: Transcription
+) -> list[tuple[float, float]]:
+    """The spans with the first one starting at its first ASR word cut to the words' pace
+    where Whisper stretched that word back over the intro (`refine.first_words_at_pace`):
+    Silero can hear the jingle's last second as speech (conv-fi-sv 29: "Mä" 2.92-3.76 s,
+    the speech at 3.61, the span at 2.17). A first word of ordinary length says nothing:
+    Whisper often misses the opening words under the music."""
+    if not spans:
+        return spans
+    a, b = spans[0]
+    words = [
+        AlignedWord(w.text, w.start, w.end, w.probability)
+        for w in asr.words
+        if a < (w.start + w.end) / 2 < b and _TOKEN.search(w.text)  # not a hallucinated "―"
+    ]
+    cut = first_words_at_pace(words)
+    if not words or cut[0].start == words[0].start:
+        return spans
+    return [(max(a, min(cut[0].start - FIRST_WORD_LEAD, (a + b) / 2)), b), *spans[1:]]
+
+
 def after_false_starts(
     spans: list[tuple[float, float]],
     fine: Sequence[tuple[float, float]],
@@ -572,7 +594,8 @@ def align_cross_lingual(
     conf = without_words_capped(conf, placed, bridge)
     spans = [(float(units.start[a]), float(units.end[b - 1])) for a, b in placed]
     texts = [s.text for s in sentences]
-    spans = after_false_starts(starts_at_first_word(spans, asr), fine, texts, asr.words)
+    spans = first_after_intro(starts_at_first_word(spans, asr), asr)
+    spans = after_false_starts(spans, fine, texts, asr.words)
     out = tuple(
         AlignedSentence(s.index, s.turn, s.speaker, s.text, spread_words(s.text, a, b, c), c)
         for s, (a, b), c in zip(sentences, spans, conf.tolist(), strict=True)
