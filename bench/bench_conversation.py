@@ -48,12 +48,14 @@ def run_align(folder: Path) -> dict:
     samples = load_audio(folder / "episode.mp3")
     # A fresh transcription cache: conv-fi-sv has conv-fi's audio, and a cached transcription
     # would time the cross-lingual aligner without its ASR.
-    options = AlignOptions(cache_dir=Path(tempfile.mkdtemp(prefix="podalign-bench-")))
-    started = time.monotonic()
-    alignment = alignment_for(samples, read_reference(folder / "transcript.txt"), options)
-    cues = cues_from_alignment(alignment)
+    with tempfile.TemporaryDirectory(prefix="podalign-bench-") as cache:
+        options = AlignOptions(cache_dir=Path(cache))
+        started = time.monotonic()
+        alignment = alignment_for(samples, read_reference(folder / "transcript.txt"), options)
+        cues = cues_from_alignment(alignment)
+        seconds = time.monotonic() - started
     return {
-        "seconds": time.monotonic() - started,
+        "seconds": seconds,
         "mode": alignment.mode,
         "sentences": [
             [s.start, s.end, s.confidence, [[w.text, w.start, w.end] for w in s.words]]
