@@ -515,10 +515,11 @@ def _clear_pause(start: float, end: float, words: Sequence[Word]) -> bool:
     """Whether the pause [start, end] parts a false start from the sentence after it."""
     if end - start >= FALSE_START_CLEAR_PAUSE:
         return True
-    runs_through = any(
+    if end - start < FALSE_START_SHORT_PAUSE:
+        return False  # before the scan below: it reads every ASR word of the episode
+    return not any(
         w.start < start - FALSE_START_STRADDLE and w.end > end + FALSE_START_STRADDLE for w in words
     )
-    return end - start >= FALSE_START_SHORT_PAUSE and not runs_through
 
 
 def low_confidence_warnings(
