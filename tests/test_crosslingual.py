@@ -14,16 +14,19 @@ from pipeline.align.crosslingual import (
     FALSE_START_CLEAR_PAUSE,
     FALSE_START_SHORT_PAUSE,
     LENGTH_ONLY_CONFIDENCE,
+    STRETCHED_CONFIDENCE,
     after_false_starts,
     align_cross_lingual,
     anchor_words,
     first_after_intro,
     same_word,
     spread_words,
+    stretched_capped,
     without_words_capped,
 )
 from pipeline.records import Reference, Segment, Transcription, Turn, Word
 from pipeline.signal.speakers import Candidate
+from pipeline.signal.speech_units import Units
 
 WORDS = ["hej", "och", "kunddelaktighet", "Institutet", "för", "hälsa", "2024", "ja"]
 
@@ -234,6 +237,22 @@ def test_a_sentence_placed_without_its_words_is_marked_unsure() -> None:
     assert out.tolist() == [0.9, LENGTH_ONLY_CONFIDENCE, LENGTH_ONLY_CONFIDENCE]
     # No word bridged anywhere (no dictionary for the pair): nothing to tell them apart.
     assert without_words_capped(conf, [(0, 2), (2, 4), (4, 6)], np.zeros((3, 6))) is conf
+
+
+def test_a_sentence_stretched_well_past_its_pace_is_marked_unsure() -> None:
+    # conv-fi-sv 6: a turn's sentence took the 4-s aside of the same voice before it (11 s
+    # of speech for 6.8 s of text at the speaker's rate), 5 s early at confidence 0.93.
+    start = np.array([0.0, 4.0, 8.0, 12.0])
+    units = Units(start, start + 3.0, np.full(4, 1.0), np.zeros(4), np.zeros(4))
+    conf = np.array([0.9, 0.9, 0.9])
+    chars, rates = np.full(3, 30.0), np.full(3, 10.0)  # 3 s of speech each
+    out = stretched_capped(conf, [(0, 1), (1, 3), (3, 4)], units, chars, rates)
+    assert out.tolist() == [0.9, STRETCHED_CONFIDENCE, 0.9]  # 6 s for 3 s of text
+    # 1.36 times the pace is within one spread (a slow turn): left as it is.
+    slow = np.array([0.9, 0.9, 0.9])
+    chars = np.array([30.0, 30.0, 44.0])
+    out = stretched_capped(slow, [(0, 1), (1, 2), (2, 4)], units, chars, rates)
+    assert out.tolist() == [0.9, 0.9, 0.9]
 
 
 def test_a_false_start_before_a_clear_pause_is_left_out_of_the_sentence() -> None:
