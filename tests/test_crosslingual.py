@@ -18,6 +18,7 @@ from pipeline.align.crosslingual import (
     after_false_starts,
     align_cross_lingual,
     anchor_words,
+    edges_trimmed,
     first_after_intro,
     same_word,
     spread_words,
@@ -253,6 +254,31 @@ def test_a_sentence_stretched_well_past_its_pace_is_marked_unsure() -> None:
     chars = np.array([30.0, 30.0, 44.0])
     out = stretched_capped(slow, [(0, 1), (1, 2), (2, 4)], units, chars, rates)
     assert out.tolist() == [0.9, 0.9, 0.9]
+
+
+def test_a_sentence_stretched_over_an_aside_leaves_the_aside_without_text() -> None:
+    # conv-fi-sv 6: sentence 1 took two units of an aside of the same voice before its own
+    # three (2 s each), none of its words' translations heard in them.
+    start = np.arange(0.0, 14.0, 2.0)
+    units = Units(start, start + 2.0, np.full(7, 0.3), np.zeros(7), np.zeros(7))
+    chars, rates = np.array([20.0, 60.0]), np.full(2, 10.0)  # 2 s and 6 s of speech
+    bridge = np.zeros((2, 7))
+    bridge[1, [3, 5]] = 1.0  # its words heard in its own units
+    placed = [(0, 1), (1, 6)]
+    assert edges_trimmed(placed, units, chars, rates, bridge) == [(0, 1), (3, 6)]
+    # A trailing aside likewise.
+    ahead = np.zeros((2, 7))
+    ahead[1, [1, 2]] = 1.0
+    assert edges_trimmed(placed, units, chars, rates, ahead) == [(0, 1), (1, 4)]
+    # One of its words heard in the aside: that speech may be the sentence's own.
+    heard = bridge.copy()
+    heard[1, 1] = 0.5
+    assert edges_trimmed(placed, units, chars, rates, heard) == placed
+    # Within the stretch it tolerates, or with no words bridged at all: left as it is.
+    assert edges_trimmed([(0, 1), (2, 6)], units, chars, rates, bridge) == [(0, 1), (2, 6)]
+    assert edges_trimmed(placed, units, chars, rates, np.zeros((2, 7))) == placed
+    # A cut that would leave the sentence too short for its text is not made.
+    assert edges_trimmed(placed, units, chars * [1, 1.5], rates, bridge) == placed
 
 
 def test_a_false_start_before_a_clear_pause_is_left_out_of_the_sentence() -> None:
