@@ -122,8 +122,9 @@ STRETCHED_CONFIDENCE = 0.45
 # TRIM_MIN_SECONDS of speech at least (an aside is a whole utterance) and leave a span
 # that fits the text within TRIM_FIT spreads: those units are left without text.
 # Conversation tuning pool: within 0.5 s 84.3 -> 85.0 %, start p90 0.666 -> 0.628 s, aside
-# words 88 -> 51 (10 spans trimmed, all nearer the truth). At 1.0 spreads two slow
-# sentences of layouts 5 and 23 lost 2 s of their own ends (0.75 fits: two fewer asides).
+# words 88 -> 51 (10 spans trimmed, all nearer the truth; fits within 0.75 spreads: two
+# fewer). Trimming from 1.0 spreads cut 2 s off the ends of two slow sentences on the
+# check layouts (5 and 23), and moved one tuning start (layout 8) nearer.
 TRIM_STRETCH = 1.1
 TRIM_MIN_SECONDS = 1.5
 TRIM_FIT = 1.0
@@ -477,9 +478,10 @@ def edges_trimmed(
     rates: np.ndarray,
     bridge: np.ndarray,
 ) -> list[tuple[int, int]]:
-    """Spans of sentences stretched over speech the transcript lacks (over MAX_STRETCH
-    spreads), without the leading or trailing units that took it (see TRIM_FIT): the
-    programme prefers the stretch when a pause or a voice change opens the aside."""
+    """Spans of sentences stretched over speech the transcript lacks (over TRIM_STRETCH
+    spreads), without the leading or trailing units that took it, where what is left fits
+    the text best (see TRIM_FIT): the programme prefers the stretch to a skip when a pause
+    or a voice change opens the aside."""
     if not bridge.any():
         return placed  # no words to tell an aside from the sentence's own speech
     cum = units.cum_speech
