@@ -409,8 +409,7 @@ def sentence_confidences(
     out = np.empty(len(firsts))
     ends = [*firsts[1:], m] if ends is None else ends
     for i, (a, b) in enumerate(zip(firsts, ends, strict=True)):
-        speech = max(cum[b] - cum[a], MIN_SPAN)
-        z = np.log(speech * rates[i] / chars[i]) / (2 * LENGTH_SIGMA)
+        z = length_spread(cum[b] - cum[a], chars[i] / rates[i]) / 2  # a lenient fit
         parts = [float(np.exp(-0.5 * z * z))]
         heard_break = max(min(1.0, units.pause[a] / CLEAR_PAUSE), float(units.punct[a]))
         parts.append(1.0 if i == 0 else heard_break)  # a pause or an ASR break at the start
