@@ -122,7 +122,7 @@ STRETCHED_CONFIDENCE = 0.45
 # TRIM_MIN_SECONDS of speech at least (an aside is a whole utterance) and leave a span
 # that fits the text within TRIM_FIT spreads: those units are left without text.
 # Conversation tuning pool: within 0.5 s 84.3 -> 85.0 %, start p90 0.666 -> 0.628 s, aside
-# words 88 -> 51 (10 spans trimmed, all nearer the truth; fits within 0.75 spreads: two
+# words 88 -> 51 (9 spans trimmed, all nearer the truth; fits within 0.75 spreads: one
 # fewer). Trimming from 1.0 spreads cut 2 s off the ends of two slow sentences on the
 # check layouts (5 and 23), and moved one tuning start (layout 8) nearer.
 TRIM_STRETCH = 1.1
