@@ -277,8 +277,17 @@ def test_a_sentence_stretched_over_an_aside_leaves_the_aside_without_text() -> N
     # Within the stretch it tolerates, or with no words bridged at all: left as it is.
     assert edges_trimmed([(0, 1), (2, 6)], units, chars, rates, bridge) == [(0, 1), (2, 6)]
     assert edges_trimmed(placed, units, chars, rates, np.zeros((2, 7))) == placed
-    # A cut that would leave the sentence too short for its text is not made.
+    # A longer text (9 s) fits the span within TRIM_STRETCH: nothing to trim.
     assert edges_trimmed(placed, units, chars * [1, 1.5], rates, bridge) == placed
+    # A shorter one (4 s): even without the aside the span is over TRIM_FIT past its pace.
+    assert edges_trimmed(placed, units, chars * [1, 40 / 60], rates, bridge) == placed
+    # An edge under TRIM_MIN_SECONDS is the sentence's own breath, not an aside: a 1 s unit
+    # without the sentence's words, the one after it with them.
+    short = Units(start, start + np.where(np.arange(7) == 1, 1.0, 2.0), units.pause,
+                  units.punct, units.change)  # fmt: skip
+    breath = np.zeros((2, 7))
+    breath[1, [2, 5]] = 1.0
+    assert edges_trimmed(placed, short, chars, rates, breath) == placed
 
 
 def test_a_false_start_before_a_clear_pause_is_left_out_of_the_sentence() -> None:
