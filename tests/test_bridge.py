@@ -14,6 +14,7 @@ from pipeline.align.bridge import (
     bridge_matrix,
     entry_translations,
     finnish_to_swedish,
+    spelling_key,
     translations,
 )
 from pipeline.align.crosslingual import UNSURE_SHIFT, SpanCosts, _with_skips, dp_spans
@@ -64,6 +65,26 @@ def test_an_asr_word_supports_the_sentence_holding_its_translation() -> None:
     # "koira" (dog): sentences 0 and 2 hold "hund", each half; "talossa": "huset", "hus".
     assert support[0, 0] == support[2, 0] == 0.5 and support[1, 0] == 0
     assert support[1, 1] == support[2, 1] == 0.5 and support[0, 1] == 0
+
+
+def test_a_word_the_dictionaries_lack_supports_the_sentences_spelling_it_alike() -> None:
+    texts = [
+        "Den demokratiska regeringen föll.",
+        "Polohalerna och demokratin.",
+        "Hunden sov hos Eila.",
+    ]
+    assert not translations("demokraattisella") and not translations("polohalaisille")
+    words = [
+        Word("demokraattisella", 0.1, 0.9),  # "temok-": sentences 0 and 1, half each
+        Word("polohalaisille", 1.1, 1.8),  # "poloh-": sentence 1 alone
+        Word("koira", 2.1, 2.4),  # translated ("hund"): no spelling match is looked for
+        Word("Eila", 2.5, 2.8),  # a stem needs five letters: "eila" is too short to match
+    ]
+    support = bridge_matrix(texts, words, np.array([1.0, 2.0, 3.0]))
+    assert support[:, 0].tolist() == [0.5, 0.5, 0.0]
+    assert support[:, 1].tolist() == [0.0, 1.0, 0.0]
+    assert support[:, 2].tolist() == [0.0, 0.0, 1.0]
+    assert spelling_key("Tack") == "tak" and spelling_key("kiitos") == "kitos"
 
 
 def units(seconds: list[float]) -> Units:
