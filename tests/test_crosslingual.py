@@ -13,9 +13,12 @@ from hypothesis import strategies as st
 from pipeline.align.crosslingual import (
     FALSE_START_CLEAR_PAUSE,
     FALSE_START_SHORT_PAUSE,
+    HEARD_FALSE_START_PAUSE,
+    HEARD_FALSE_START_SECONDS,
     LENGTH_ONLY_CONFIDENCE,
     STRETCHED_CONFIDENCE,
     after_false_starts,
+    after_heard_false_starts,
     align_cross_lingual,
     anchor_words,
     edges_trimmed,
@@ -322,6 +325,49 @@ def test_a_shorter_pause_parts_a_false_start_only_where_whisper_heard_a_word_end
     assert after_false_starts(spans, brief, texts, through) == spans
     shorter = [(1.0, 4.0), (4.3, 4.75), (4.75 + FALSE_START_SHORT_PAUSE - 0.02, 8.0)]
     assert after_false_starts(spans, shorter, texts, apart) == spans
+
+
+def test_a_false_start_whisper_heard_as_a_word_of_its_own_is_left_out_of_the_sentence() -> None:
+    # conv-fi-sv tuning layouts: "Hyttys," (a fragment of another utterance), 0.1 s of pause,
+    # then the sentence; too short a pause for `after_false_starts`.
+    spans = [(0.0, 2.0), (2.5, 6.0)]
+    texts = ["Jag har en hund.", "Huset är stort och vi bor där."]
+    after = 2.85 + HEARD_FALSE_START_PAUSE + 0.05
+    fine = [(0.0, 2.0), (2.5, 2.85), (after, 6.0)]
+
+    def heard(first: str, seconds: float = 0.35) -> list[Word]:
+        return [Word(first, 2.5, 2.5 + seconds), Word("talossa", 3.0, 3.5),
+                Word("on", 3.5, 3.6), Word("iso", 3.6, 4.0)]  # fmt: skip
+
+    moved = [(0.0, 2.0), (after, 6.0)]
+    assert after_heard_false_starts(spans, fine, texts, heard("Hyttys,")) == moved
+    # "talo" (house) is the sentence's own first word: it stays.
+    assert after_heard_false_starts(spans, fine, texts, heard("talo")) == spans
+    # No later word translates into the sentence either: nothing says where it starts.
+    unsure = [*heard("Hyttys,")[:1], Word("joskus", 3.0, 3.5), Word("mietin", 3.5, 4.0)]
+    assert after_heard_false_starts(spans, fine, texts, unsure) == spans
+    # A first word longer than a false start, or too short a pause after it.
+    long_word = heard("Hyttys,", HEARD_FALSE_START_SECONDS + 0.1)
+    long_fine = [(0.0, 2.0), (2.5, 2.5 + HEARD_FALSE_START_SECONDS + 0.1), (3.2, 6.0)]
+    assert after_heard_false_starts(spans, long_fine, texts, long_word) == spans
+    brief = [(0.0, 2.0), (2.5, 2.85), (2.85 + HEARD_FALSE_START_PAUSE - 0.02, 6.0)]
+    assert after_heard_false_starts(spans, brief, texts, heard("Hyttys,")) == spans
+    # Of two pauses near the word's end, the nearer one ends it.
+    split = [(0.0, 2.0), (2.5, 2.7), (2.76, 2.85), (after, 6.0)]
+    assert after_heard_false_starts(spans, split, texts, heard("Hyttys,")) == moved
+    # A name the sentence holds is its own first word, whatever the dictionaries say.
+    named = ["Jag har en hund.", "Jopi och huset är stort, vi bor där."]
+    assert after_heard_false_starts(spans, fine, named[:1] + texts[1:], heard("Jopi")) == moved
+    assert after_heard_false_starts(spans, fine, named, heard("Jopi")) == spans
+    # Whisper missed the speech at the span's start: its first word ends too far into it.
+    late = [Word("Hyttys,", 2.8, 3.1), *heard("")[1:]]
+    late_fine = [(0.0, 2.0), (2.5, 3.1), (3.2, 6.0)]
+    assert after_heard_false_starts(spans, late_fine, texts, late) == spans
+    # A first word the text sets apart is said alone; the first sentence keeps its start.
+    apart = ["Jag har en hund.", "Nej, huset är stort och vi bor där."]
+    assert after_heard_false_starts(spans, fine, apart, heard("Hyttys,")) == spans
+    alone = [(0.0, 6.0)]
+    assert after_heard_false_starts(alone, fine, texts[1:], heard("Hyttys,")) == alone
 
 
 def test_the_first_sentence_starts_at_its_first_word_cut_where_whisper_stretched_it() -> None:

@@ -142,6 +142,15 @@ def cognate_stems(text: str) -> set[str]:
     return {spelling_key(w)[:COGNATE_LETTERS] for w in words_of(text) if len(w) >= COGNATE_LETTERS}
 
 
+def translates_into(word: str, text: str) -> bool:
+    """Whether an ASR word supports a sentence: a translation of it is there, or, for a
+    word the dictionaries lack, a word spelt alike (the test `bridge_matrix` weighs)."""
+    found = translations(word)
+    if found:
+        return bool(found & swedish_forms(text))
+    return bool(cognate_stems(word) & cognate_stems(text))
+
+
 def bridge_matrix(texts: Sequence[str], words: Sequence[Word], unit_ends: np.ndarray) -> np.ndarray:
     """(n sentences, m units): the support each unit's ASR words give each sentence, each
     word at most the weight of its rarest translation in that sentence (1 / the number of
