@@ -9,8 +9,8 @@ translation of it, weighted by how rare that translation is in the transcript (`
 every other sentence and says nothing about where one is). A word the dictionaries lack
 (a name, a loanword, an inflected form simplemma misses) supports the sentences holding a
 word spelt alike (`spelling_key`): "demokraattisella" and "demokratiska", "polohalaisille"
-and "polohalerna". Without the dictionaries the bridge is empty and the cross-lingual aligner falls
-back on lengths and pauses.
+and "polohalerna". Without the dictionaries the bridge is empty and the cross-lingual
+aligner falls back on lengths and pauses.
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ MIN_LETTERS = 3  # shorter words ("ja", "on", "i") are function words on both si
 # it. Conversation tuning pool (conv-fi-sv 1, 2, 6-19): a sentence's own translation the
 # unique best of its neighbours' 396 -> 409 of 528 (ASR of the true spans); alignment
 # within 0.5 s 85.0 -> 85.2 %, end p90 0.552 -> 0.491 s; check layouts 3-5, 20-29, 35-39:
-# 85.9 -> 86.0 %, end p90 0.517 -> 0.506 s. Four letters: 84.8 % (chance stems: "kans-",
-# "mitt-"); six: 85.0 %. Matching words the dictionaries do translate added nothing.
+# 85.9 -> 86.0 %, end p90 0.517 -> 0.506 s. Four letters: 84.8 % (more words alike by
+# chance); six: 85.0 %. Matching words the dictionaries do translate too changed nothing.
 COGNATE_LETTERS = 5
 # Finnish spells a loanword as it sounds: no b, d, g, c, q, w, z or x of its own, long
 # vowels and consonants doubled; Swedish writes "ck" for "kk". The key maps both onto one
