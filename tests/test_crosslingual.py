@@ -344,8 +344,8 @@ def test_a_false_start_whisper_heard_as_a_word_of_its_own_is_left_out_of_the_sen
     # "talo" (house) is the sentence's own first word: it stays.
     assert after_heard_false_starts(spans, fine, texts, heard("talo")) == spans
     # No later word translates into the sentence either: nothing says where it starts.
-    unsure = [*heard("Hyttys,")[:1], Word("joskus", 3.0, 3.5), Word("mietin", 3.5, 4.0)]
-    assert after_heard_false_starts(spans, fine, texts, unsure) == spans
+    none_of_its = [*heard("Hyttys,")[:1], Word("joskus", 3.0, 3.5), Word("mietin", 3.5, 4.0)]
+    assert after_heard_false_starts(spans, fine, texts, none_of_its) == spans
     # A first word longer than a false start, or too short a pause after it.
     long_word = heard("Hyttys,", HEARD_FALSE_START_SECONDS + 0.1)
     long_fine = [(0.0, 2.0), (2.5, 2.5 + HEARD_FALSE_START_SECONDS + 0.1), (3.2, 6.0)]
