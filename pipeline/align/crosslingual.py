@@ -585,8 +585,7 @@ def after_false_starts(
     out = spans[:1]
     for (a, b), text in zip(spans[1:], texts[1:], strict=True):
         k = int(np.searchsorted(ends, a, side="right"))  # the region holding the start
-        first_word = (text.split() or [""])[0]
-        if k + 1 < len(fine) and not set_apart(first_word):
+        if k + 1 < len(fine) and not _opens_apart(text):
             (x, y), after = fine[k], fine[k + 1][0]
             burst = y - max(x, a)
             if (
@@ -626,7 +625,7 @@ def after_heard_false_starts(
         first = bisect.bisect_left(mids, a - WORD_EDGE_REACH)
         heard = words[first : bisect.bisect_left(mids, b)]
         k = _region_ending_near(ends, heard[0].end) if heard else None
-        if len(heard) > 2 and k is not None and not set_apart((text.split() or [""])[0]):
+        if len(heard) > 2 and k is not None and not _opens_apart(text):
             after = float(starts[k + 1])  # the region after the pause that ends its word
             if (
                 heard[0].end - a <= HEARD_FALSE_START_SECONDS  # (speech Whisper missed too)
@@ -648,6 +647,12 @@ def _region_ending_near(ends: np.ndarray, t: float) -> int | None:
     if lo == hi:
         return None
     return int(lo + np.argmin(np.abs(ends[lo:hi] - t)))
+
+
+def _opens_apart(text: str) -> bool:
+    """Whether the text sets its first word apart ("Akta", jag ...): a speaker says it
+    alone, so a burst and a pause at the sentence's start are its own, no false start."""
+    return set_apart((text.split() or [""])[0])
 
 
 def _clear_pause(start: float, end: float, words: Sequence[Word]) -> bool:
