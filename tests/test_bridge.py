@@ -14,6 +14,7 @@ from pipeline.align.bridge import (
     bridge_matrix,
     entry_translations,
     finnish_to_swedish,
+    opens_alike,
     spelling_key,
     translations,
 )
@@ -85,6 +86,17 @@ def test_a_word_the_dictionaries_lack_supports_the_sentences_spelling_it_alike()
     assert support[:, 1].tolist() == [0.0, 1.0, 0.0]
     assert support[:, 2].tolist() == [0.0, 0.0, 1.0]
     assert spelling_key("Tack") == "tak" and spelling_key("kiitos") == "kitos"
+
+
+def test_a_short_word_opens_the_sentence_it_translates_the_first_words_of() -> None:
+    # "ja", "nyt" are too short, or too common, for the bridge; at a sentence's start
+    # they say the sentence's own first words are being said.
+    assert not translations("ja") and opens_alike("Ja", "Och sedan går vi hem.")
+    assert opens_alike("nyt,", "Nu öppnas bastudörren.")
+    assert opens_alike("sitten", "Men sedan om man tänker efter.")  # the second word
+    assert not opens_alike("Ja", "Vi går hem och äter.")  # "och", but not at the start
+    assert not opens_alike("Hyttys,", "Och sedan går vi hem.")
+    assert not opens_alike("", "Och sedan.") and not opens_alike("ja", "")
 
 
 def units(seconds: list[float]) -> Units:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from pipeline.align.crosslingual import (
     FALSE_START_CLEAR_PAUSE,
+    FALSE_START_MAX,
     FALSE_START_SHORT_PAUSE,
     HEARD_FALSE_START_PAUSE,
     HEARD_FALSE_START_SECONDS,
@@ -327,6 +328,20 @@ def test_a_shorter_pause_parts_a_false_start_only_where_whisper_heard_a_word_end
     assert after_false_starts(spans, shorter, texts, apart) == spans
 
 
+def test_a_burst_whisper_heard_as_the_sentences_own_opening_is_no_false_start() -> None:
+    # synthetic-fi (read speech): "Ja sitten" for "Och sedan", a pause, the rest: the
+    # reader paused after the opening words; no false start.
+    spans = [(1.0, 4.0), (4.3, 8.0)]
+    texts = ["Hej och hej.", "Och sedan går vi hem."]
+    fine = [(1.0, 4.0), (4.3, 4.75), (4.75 + FALSE_START_CLEAR_PAUSE, 8.0)]
+    opening = [Word("Ja", 4.3, 4.45), Word("sitten", 4.45, 4.7), Word("menemme", 5.0, 5.6)]
+    assert after_false_starts(spans, fine, texts, opening) == spans
+    other = [Word("Hyttys,", 4.3, 4.7), *opening[2:]]  # a fragment of another utterance
+    assert after_false_starts(spans, fine, texts, other) == [(1.0, 4.0), (4.95, 8.0)]
+    late = [*other[:1], Word("Ja", 4.9, 5.0)]  # the opening word after the pause: moved
+    assert after_false_starts(spans, fine, texts, late) == [(1.0, 4.0), (4.95, 8.0)]
+
+
 def test_a_false_start_whisper_heard_as_a_word_of_its_own_is_left_out_of_the_sentence() -> None:
     # conv-fi-sv tuning layouts: "Hyttys," (a fragment of another utterance), 0.1 s of pause,
     # then the sentence; too short a pause for `after_false_starts`.
@@ -355,6 +370,12 @@ def test_a_false_start_whisper_heard_as_a_word_of_its_own_is_left_out_of_the_sen
     # Of two pauses near the word's end, the nearer one ends it.
     split = [(0.0, 2.0), (2.5, 2.7), (2.76, 2.85), (after, 6.0)]
     assert after_heard_false_starts(spans, split, texts, heard("Hyttys,")) == moved
+    # A short word that opens the sentence ("Nyt" for "Nu") is its own first word; so is
+    # one longer than a false start is, even where Whisper ends it early in the span.
+    opened = ["Jag har en hund.", "Nu är huset stort och vi bor där."]
+    assert after_heard_false_starts(spans, fine, opened, heard("Nyt")) == spans
+    long_first = [Word("Kuomaa,", 2.05, 2.05 + FALSE_START_MAX + 0.05), *heard("Hyttys,")[1:]]
+    assert after_heard_false_starts(spans, fine, texts, long_first) == spans
     # A name the sentence holds is its own first word, whatever the dictionaries say.
     named = ["Jag har en hund.", "Jopi och huset är stort, vi bor där."]
     assert after_heard_false_starts(spans, fine, named[:1] + texts[1:], heard("Jopi")) == moved

@@ -41,6 +41,7 @@ MIN_LETTERS = 3  # shorter words ("ja", "on", "i") are function words on both si
 # 85.9 -> 86.0 %, end p90 0.517 -> 0.506 s. Four letters: 84.8 % (more words alike by
 # chance); six: 85.0 %. Matching words the dictionaries do translate too changed nothing.
 COGNATE_LETTERS = 5
+OPENING_WORDS = 2  # "Och sedan", "Så när": its opening words (1 or 3: the same figures)
 # Finnish spells a loanword as it sounds: no b, d, g, c, q, w, z or x of its own, long
 # vowels and consonants doubled; Swedish writes "ck" for "kk". The key maps both onto one
 # plain spelling.
@@ -149,6 +150,17 @@ def translates_into(word: str, text: str) -> bool:
     if found:
         return bool(found & swedish_forms(text))
     return bool(cognate_stems(word) & cognate_stems(text))
+
+
+def opens_alike(word: str, text: str) -> bool:
+    """Whether an ASR word translates into one of a sentence's first OPENING_WORDS words,
+    short ones included ("Ja" for "Och", "Nyt" for "Nu"): the words `translations` leaves
+    out, as every sentence holds them, say where one sentence begins."""
+    table = finnish_to_swedish()
+    heard = [t.lower() for t in _TOKEN.findall(word)]
+    found = set().union(*(table.get(w) or table.get(lemma(w, "fi")) or () for w in heard))
+    opening = [t.lower() for t in _TOKEN.findall(text)[:OPENING_WORDS]]
+    return bool(found & {f for w in opening for f in (w, lemma(w, "sv"))})
 
 
 def bridge_matrix(texts: Sequence[str], words: Sequence[Word], unit_ends: np.ndarray) -> np.ndarray:
