@@ -6,11 +6,13 @@ Builds (or reuses) the `synthetic-fi` and `real-fi-sv` episodes in OUT_DIR (defa
 bench-out/), transcribes each in Finnish with the embedded Whisper base (timed: plain
 faster-whisper transcription; the result is kept as asr-fi.json beside the episode, and a
 rerun reuses it and reports the time measured when it was made), finds speaker-change
-candidates and aligns (timed). Prints per fixture: median/p90 sentence start error, share
-of starts within 0.5 s, turn starts within 0.5 s, speaker labels right (the truth speaker
-at each aligned sentence's midpoint), the wall-time ratio (our total / transcription) and
-the same figures for spreading the sentences evenly over the speech, and for a stressed
-run (speech regions blind to pauses under 1 s, no voice-change candidates).
+candidates and aligns (timed); then aligns it as the CLI does (`alignment_for`: its own
+cached transcription, the intro and false-start handling; untimed, bench_conversation
+times that path). Prints per fixture: median/p90 sentence start error, share of starts
+within 0.5 s, turn starts within 0.5 s, speaker labels right (the truth speaker at each
+aligned sentence's midpoint), the wall-time ratio (our total / transcription) and the same
+figures for spreading the sentences evenly over the speech, and for a stressed run
+(speech regions blind to pauses under 1 s, no voice-change candidates).
 """
 
 from __future__ import annotations
@@ -61,6 +63,18 @@ def finnish_asr(samples: np.ndarray, folder: Path) -> tuple[Transcription, float
     )
     asr = Transcription(data["language"], data["language_probability"], data["duration"], segments)
     return asr, float(data["seconds"])
+
+
+def as_a_user_gets_it(folder: Path) -> Alignment:
+    """The episode aligned as the CLI does it; its transcription is cached in
+    `folder`/podalign-cache for reruns."""
+    from pipeline.episode import AlignOptions, alignment_for
+    from pipeline.inputs.audio import load_audio
+
+    options = AlignOptions(cache_dir=folder / "podalign-cache")
+    return alignment_for(
+        load_audio(folder / "episode.mp3"), read_reference(folder / "transcript.txt"), options
+    )
 
 
 def even_spread(alignment: Alignment, speech: list[tuple[float, float]]) -> list[float]:
@@ -124,6 +138,9 @@ def bench(kind: str, out: Path) -> None:
     print(f"  every sentence timed, in order: {len(sentences) == n_ref and in_order}")
     mids = [(s.start + s.end) / 2 for s in sentences]
     print(line("aligner", scores([s.start for s in sentences], mids, truth)))
+    as_cli = as_a_user_gets_it(folder)
+    cli_mids = [(s.start + s.end) / 2 for s in as_cli.sentences]
+    print(line("as the CLI", scores([s.start for s in as_cli.sentences], cli_mids, truth)))
     base = even_spread(alignment, speech)
     base_mids = [*((a + b) / 2 for a, b in itertools.pairwise(base)), base[-1] + 1.0]
     print(line("even spread", scores(base, base_mids, truth)))
