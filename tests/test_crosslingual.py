@@ -17,12 +17,15 @@ from pipeline.align.crosslingual import (
     HEARD_FALSE_START_PAUSE,
     HEARD_FALSE_START_SECONDS,
     LENGTH_ONLY_CONFIDENCE,
+    POSSIBLE_FALSE_START_PAUSE,
     STRETCHED_CONFIDENCE,
+    UNSURE_CONFIDENCE,
     after_false_starts,
     after_heard_false_starts,
     align_cross_lingual,
     anchor_words,
     edges_trimmed,
+    false_start_capped,
     first_after_intro,
     same_word,
     spread_words,
@@ -340,6 +343,28 @@ def test_a_burst_whisper_heard_as_the_sentences_own_opening_is_no_false_start() 
     assert after_false_starts(spans, fine, texts, other) == [(1.0, 4.0), (4.95, 8.0)]
     late = [*other[:1], Word("Ja", 4.9, 5.0)]  # the opening word after the pause: moved
     assert after_false_starts(spans, fine, texts, late) == [(1.0, 4.0), (4.95, 8.0)]
+
+
+def test_a_burst_of_other_words_before_a_short_pause_marks_the_start_unsure() -> None:
+    # A pause too short to leave the burst out for sure (0.1-0.16 s): the start stays, and
+    # the sentence is marked for a person to listen to.
+    spans = [(1.0, 4.0), (4.3, 8.0)]
+    texts = ["Hej och hej.", "Och sedan går vi hem."]
+    fine = [(1.0, 4.0), (4.3, 4.75), (4.75 + POSSIBLE_FALSE_START_PAUSE + 0.01, 8.0)]
+    other = [Word("Hyttys,", 4.3, 4.7), Word("menemme", 5.0, 5.6)]
+    conf = np.array([0.9, 0.9])
+    assert after_false_starts(spans, fine, texts, other) == spans
+    assert false_start_capped(conf, spans, fine, texts, other).tolist() == [0.9, UNSURE_CONFIDENCE]
+    own = [Word("Ja", 4.3, 4.7), *other[1:]]  # "Och": the sentence's own opening
+    assert false_start_capped(conf, spans, fine, texts, own).tolist() == [0.9, 0.9]
+    unheard = other[1:]  # Whisper heard no word in the burst: nothing says it is not its own
+    assert false_start_capped(conf, spans, fine, texts, unheard).tolist() == [0.9, 0.9]
+    closure = [(1.0, 4.0), (4.3, 4.75), (4.75 + POSSIBLE_FALSE_START_PAUSE - 0.02, 8.0)]
+    assert false_start_capped(conf, spans, closure, texts, other).tolist() == [0.9, 0.9]
+    apart = ["Hej och hej.", "Nåväl, sedan går vi hem."]  # said alone, then a pause
+    assert false_start_capped(conf, spans, fine, apart, other).tolist() == [0.9, 0.9]
+    first = [(4.3, 4.75), (4.75 + POSSIBLE_FALSE_START_PAUSE + 0.01, 8.0)]  # no sentence before
+    assert false_start_capped(conf[:1], [(4.3, 8.0)], first, texts[1:], other).tolist() == [0.9]
 
 
 def test_a_false_start_whisper_heard_as_a_word_of_its_own_is_left_out_of_the_sentence() -> None:
