@@ -601,8 +601,10 @@ def after_false_starts(
     out = spans[:1]
     for (a, b), text in zip(spans[1:], texts[1:], strict=True):
         burst = _opening_burst(a, b, fine, ends, text)
-        if burst and _clear_pause(*burst, words) and not _own_words_in(words, mids, a, burst, text):
-            a = burst[1]
+        if burst and _clear_pause(burst[0], burst[1], words):
+            heard = _words_within(words, mids, a, burst[0])
+            if not any(opens(w.text, text) for w in heard):
+                a = burst[1]
         out.append((a, b))
     return out
 
@@ -622,13 +624,10 @@ def false_start_capped(
     out = conf.copy()
     for i, ((a, b), text) in enumerate(zip(spans, texts, strict=True)):
         burst = _opening_burst(a, b, fine, ends, text) if i else None
-        if (
-            burst
-            and burst[1] - burst[0] >= POSSIBLE_FALSE_START_PAUSE
-            and _words_within(words, mids, a, burst[0])
-            and not _own_words_in(words, mids, a, burst, text)
-        ):
-            out[i] = min(out[i], UNSURE_CONFIDENCE)
+        if burst and burst[1] - burst[0] >= POSSIBLE_FALSE_START_PAUSE:
+            heard = _words_within(words, mids, a, burst[0])
+            if heard and not any(opens(w.text, text) for w in heard):
+                out[i] = min(out[i], UNSURE_CONFIDENCE)
     return out
 
 
@@ -649,13 +648,6 @@ def _opening_burst(
     ):
         return y, after
     return None
-
-
-def _own_words_in(
-    words: Sequence[Word], mids: Sequence[float], a: float, burst: tuple[float, float], text: str
-) -> bool:
-    """Whether Whisper heard the burst from a to its end as the sentence's own opening."""
-    return any(opens(w.text, text) for w in _words_within(words, mids, a, burst[0]))
 
 
 def heard_in(word: str, text: str) -> bool:
