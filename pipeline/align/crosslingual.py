@@ -95,7 +95,7 @@ MIN_TURN_AGREEMENT = 0.6  # below this share of agreeing turn changes, the turns
 # 83.3 %); read-speech real-fi-sv unchanged (without the set-apart test its "Varo," moved).
 # Nor is a burst whose ASR words `open` the sentence ("Ja" for "Och", "sitten" for
 # "sedan"): readers pause after an opening word too. On the synthetic read-speech episode
-# (synthetic-fi, through the CLI's path) the rule moved 10 starts, every one 0.2-0.5 s
+# (synthetic-fi, through the CLI's path) the rule moved 10 starts, every one 0.2-0.6 s
 # late; with this test 5 (Whisper's words there begin after the burst).
 FALSE_START_MAX = RESTART_MAX_SECONDS  # seconds of speech: as long as a broken-off try
 FALSE_START_CLEAR_PAUSE = 0.2
