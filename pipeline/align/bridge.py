@@ -19,7 +19,7 @@ import gzip
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -116,17 +116,25 @@ def words_of(text: str) -> list[str]:
 
 def swedish_forms(text: str) -> set[str]:
     """A Swedish sentence's words and their lemmas."""
-    return {f for w in words_of(text) for f in (w, lemma(w, "sv"))}
+    return _with_lemmas(words_of(text))
+
+
+def _with_lemmas(swedish: Iterable[str]) -> set[str]:
+    return {f for w in swedish for f in (w, lemma(w, "sv"))}
 
 
 def translations(word: str) -> frozenset[str]:
     """Swedish words a Finnish ASR word may translate to (its form, then its lemma)."""
-    table = finnish_to_swedish()
     for form in words_of(word):
-        found = table.get(form) or table.get(lemma(form, "fi"))
-        if found:
+        if found := _translated(form):
             return found
     return frozenset()
+
+
+def _translated(form: str) -> frozenset[str]:
+    """The dictionaries' Swedish for a lower-cased Finnish form, else for its lemma."""
+    table = finnish_to_swedish()
+    return table.get(form) or table.get(lemma(form, "fi")) or frozenset()
 
 
 def spelling_key(word: str) -> str:
@@ -156,11 +164,8 @@ def opens_alike(word: str, text: str) -> bool:
     """Whether an ASR word translates into one of a sentence's first OPENING_WORDS words,
     short ones included ("Ja" for "Och", "Nyt" for "Nu"): the words `translations` leaves
     out, as every sentence holds them, say where one sentence begins."""
-    table = finnish_to_swedish()
-    heard = [t.lower() for t in _TOKEN.findall(word)]
-    found = set().union(*(table.get(w) or table.get(lemma(w, "fi")) or () for w in heard))
-    opening = [t.lower() for t in _TOKEN.findall(text)[:OPENING_WORDS]]
-    return bool(found & {f for w in opening for f in (w, lemma(w, "sv"))})
+    found = set().union(*(_translated(t.lower()) for t in _TOKEN.findall(word)))
+    return bool(found & _with_lemmas(t.lower() for t in _TOKEN.findall(text)[:OPENING_WORDS]))
 
 
 def bridge_matrix(texts: Sequence[str], words: Sequence[Word], unit_ends: np.ndarray) -> np.ndarray:
