@@ -16,6 +16,7 @@ from pipeline.align.crosslingual import (
     FALSE_START_SHORT_PAUSE,
     HEARD_FALSE_START_PAUSE,
     HEARD_FALSE_START_SECONDS,
+    HEARD_FALSE_START_WORDS,
     LENGTH_ONLY_CONFIDENCE,
     POSSIBLE_FALSE_START_PAUSE,
     STRETCHED_CONFIDENCE,
@@ -414,6 +415,24 @@ def test_a_false_start_whisper_heard_as_a_word_of_its_own_is_left_out_of_the_sen
     assert after_heard_false_starts(spans, fine, apart, heard("Hyttys,")) == spans
     alone = [(0.0, 6.0)]
     assert after_heard_false_starts(alone, fine, texts[1:], heard("Hyttys,")) == alone
+
+
+def test_a_false_start_whisper_heard_as_two_words_is_left_out_too() -> None:
+    # conv-fi-sv tuning layouts: a fragment of another utterance that Whisper heard as two
+    # words ("Ja näkyy."), a pause, then the sentence's own words.
+    spans = [(0.0, 2.0), (2.5, 6.0)]
+    texts = ["Jag har en hund.", "Huset är stort och vi bor där."]
+    after = 2.9 + HEARD_FALSE_START_PAUSE + 0.05
+    fine = [(0.0, 2.0), (2.5, 2.9), (after, 6.0)]
+    rest = [Word("talossa", after, after + 0.4), Word("on", 3.5, 3.6), Word("iso", 3.6, 4.0)]
+    two = [Word("Kissa", 2.5, 2.7), Word("juoksi.", 2.7, 2.9), *rest]
+    assert after_heard_false_starts(spans, fine, texts, two) == [(0.0, 2.0), (after, 6.0)]
+    # Not where the second word is the sentence's own, nor past HEARD_FALSE_START_WORDS.
+    own = [Word("Kissa", 2.5, 2.7), Word("talo", 2.7, 2.9), *rest]
+    assert after_heard_false_starts(spans, fine, texts, own) == spans
+    three = [Word("Kissa", 2.5, 2.6), Word("juoksi", 2.6, 2.75), Word("ulos", 2.75, 2.9), *rest]
+    assert HEARD_FALSE_START_WORDS == 2
+    assert after_heard_false_starts(spans, fine, texts, three) == spans
 
 
 def test_the_first_sentence_starts_at_its_first_word_cut_where_whisper_stretched_it() -> None:
