@@ -103,7 +103,7 @@ def _transcribed(
         while start is not None:
             found, info = model.transcribe(
                 samples,
-                language=language,
+                language=language or language_found or None,  # detected once
                 beam_size=5,
                 word_timestamps=True,
                 vad_filter=vad,
@@ -130,7 +130,9 @@ def _decoded_until_lost(
     the prompt and wrote only "―" for the next 30 s of speech at every temperature
     (conversation tuning layout 1). A segment without letters is that sign: the prompt is
     dropped there. (faster-whisper ignores vad_filter when given a start, so with --vad the
-    audio after such a segment is decoded without the VAD filter.)
+    audio after such a segment is decoded without the VAD filter.) Decoding the audio cut
+    at that point instead, which scales Whisper's features anew, gave other words on the
+    two tuning layouts that restart: within 0.5 s 88.4 -> 87.9 %, aside words 39 -> 53.
     """
     for s in found:
         words = tuple(Word(w.word.strip(), w.start, w.end, w.probability) for w in s.words or ())
