@@ -683,8 +683,8 @@ def after_heard_false_starts(
     texts: Sequence[str],
     words: Sequence[Word],
 ) -> list[tuple[float, float]]:
-    """Spans whose start moves past a false start Whisper heard as a word of its own (see
-    HEARD_FALSE_START_SECONDS): to the fine speech region after the pause that follows it.
+    """Spans whose start moves past a false start Whisper heard as a word or two of its own
+    (see HEARD_FALSE_START_SECONDS): to the fine speech region after the pause that follows it.
     The first sentence keeps its start, as does one whose first word the text sets apart."""
     mids = [(w.start + w.end) / 2 for w in words]
     starts = np.array([a for a, _ in fine])

@@ -128,7 +128,7 @@ def _decoded_until_lost(
     words on the tuning layouts, 38 -> 30 on the check layouts, starts 87.5 -> 88.1 % and
     87.3 -> 85.7 %, the ASR noise of 15 layouts). But on a jingle it heard "― ― ―", took it as
     the prompt and wrote only "―" for the next 30 s of speech at every temperature
-    (conversation tuning layout 1). A segment without letters is that sign: the prompt is
+    (conversation tuning layouts 1 and 17). A segment without letters is that sign: the prompt is
     dropped there. (faster-whisper ignores vad_filter when given a start, so with --vad the
     audio after such a segment is decoded without the VAD filter.) Decoding the audio cut
     at that point instead, which scales Whisper's features anew, gave other words on the
