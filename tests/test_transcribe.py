@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import faster_whisper.transcribe as fw
+import pytest
 from tqdm import tqdm
 
 from pipeline.inputs.audio import load_audio
 from pipeline.records import Segment, Word
+from pipeline.whisper import transcribe as transcription
 from pipeline.whisper.models import load_model
 from pipeline.whisper.transcribe import _decoded_until_lost, transcribe
 from samples import conversation as conv
@@ -22,22 +25,54 @@ from samples import conversation as conv
 LOCKED_UNTIL = 35.9  # where the prompt-locked decode wrote its last "―"
 
 
+def _jingle_episode_transcribed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[Word], list[bool]]:
+    """The words Whisper heard 5 s into the speech of conv-fi layout 1 until LOCKED_UNTIL,
+    and whether each decode it ran was conditioned on its own text."""
+    conv.build("conv-fi", 1, tmp_path / "episode")
+    truth = json.loads((tmp_path / "episode" / "truth.json").read_text(encoding="utf-8"))
+    samples = load_audio(tmp_path / "episode" / "episode.mp3")
+    model = load_model("base")
+    decodes: list[bool] = []
+    real_transcribe = model.transcribe
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        decodes.append(kwargs["condition_on_previous_text"])
+        return real_transcribe(*args, **kwargs)
+
+    monkeypatch.setattr(model, "transcribe", counted)
+    result = transcribe(samples, model, "fi", cache_dir=tmp_path / "cache")
+    speech_start = truth["sentences"][0]["start"]
+    return [w for w in result.words if speech_start + 5.0 <= w.start < LOCKED_UNTIL], decodes
+
+
+def _mostly_words(heard: list[Word]) -> bool:
+    return sum(bool(re.search(r"\w", w.text)) for w in heard) >= 0.9 * len(heard)
+
+
 def test_a_symbol_heard_on_the_jingle_does_not_swallow_the_speech_after_it(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Conditioned on its own previous text, Whisper base heard "― ― ―" on this jingle, kept
     # it as the prompt and then wrote only "―" for the next 30 s of speech, at every
     # temperature: the cross-lingual aligner lost all its lexical evidence there. It does so
     # only on the whole episode (Whisper scales its features by the loudest moment in the
     # audio), so the whole episode is transcribed.
-    conv.build("conv-fi", 1, tmp_path / "episode")
-    truth = json.loads((tmp_path / "episode" / "truth.json").read_text(encoding="utf-8"))
-    samples = load_audio(tmp_path / "episode" / "episode.mp3")
-    result = transcribe(samples, load_model("base"), "fi", cache_dir=tmp_path / "cache")
-    speech_start = truth["sentences"][0]["start"]
-    spoken = [w for w in result.words if speech_start + 5.0 <= w.start < LOCKED_UNTIL]
-    assert sum(bool(re.search(r"\w", w.text)) for w in spoken) >= 0.9 * len(spoken)
+    spoken, decodes = _jingle_episode_transcribed(tmp_path, monkeypatch)
+    assert _mostly_words(spoken)
     assert len(spoken) >= 40  # 30 s of two people talking
+    assert decodes == [True, True]  # a fresh start after the jingle's "― ― ―"
+
+
+def test_past_the_conditioned_decodes_allowed_the_rest_is_decoded_unconditioned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(transcription, "MAX_CONDITIONED_DECODES", 1)
+    spoken, decodes = _jingle_episode_transcribed(tmp_path, monkeypatch)
+    assert decodes == [True, False]  # after the "―", a decode that nothing can lock
+    assert _mostly_words(spoken)
+    assert len(spoken) >= 40
 
 
 def _heard(start: float, end: float, text: str) -> fw.Segment:
@@ -65,3 +100,7 @@ def test_decoding_runs_to_the_end_when_every_segment_has_letters_or_none_moves_o
         assert _decoded_until_lost(iter(heard), 3.0, segments, bar, 7.0) is None
     assert [s.text for s in segments] == ["...", "Hyvää huomenta.", "Kiitos"]
     assert segments[1].words[0] == Word("Hyvää huomenta.", 3.0, 6.0, 0.9)
+    # Nor does one that was not conditioned on its own text: it has no prompt to drop.
+    lost = iter([_heard(3.0, 5.0, "― ―"), _heard(5.0, 7.0, "Kiitos")])
+    with tqdm(disable=True) as bar:
+        assert _decoded_until_lost(lost, 3.0, [], bar, 7.0, conditioned=False) is None

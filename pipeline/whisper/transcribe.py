@@ -37,9 +37,15 @@ def detect_language(model: WhisperModel, samples: np.ndarray) -> LanguageGuess:
     return guess_from(language, probability, ranked)
 
 
+# Each decode from a fresh start (see `_decoded_until_lost`) makes faster-whisper compute
+# the features of the whole episode again, 3.5 s per 30 min of audio on a 2-core machine:
+# past this many conditioned decodes, the rest is decoded unconditioned, which cannot lock
+# on its own text. (No fixture needs more than two; an episode with a music sting in every
+# segment might.)
+MAX_CONDITIONED_DECODES = 8
 # Names the decoding settings in the cache key, so a cached result of other settings is not
 # reused: change it with any setting of `model.transcribe` below.
-DECODING = "beam5-conditioned-reset-on-no-letters"
+DECODING = f"beam5-conditioned-reset-on-no-letters-at-most-{MAX_CONDITIONED_DECODES}"
 
 
 def transcribe(
@@ -100,27 +106,36 @@ def _transcribed(
         total=round(duration, 1), unit="s", desc="transcribing", disable=not sys.stderr.isatty()
     ) as bar:
         start: float | None = 0.0
+        decodes = 0
         while start is not None:
+            conditioned = decodes < MAX_CONDITIONED_DECODES
             found, info = model.transcribe(
                 samples,
                 language=language or language_found or None,  # detected once
                 beam_size=5,
                 word_timestamps=True,
                 vad_filter=vad,
-                condition_on_previous_text=True,
+                condition_on_previous_text=conditioned,
                 clip_timestamps=[start] if start else "0",
             )
             if not segments:
                 language_found, probability = info.language, float(info.language_probability)
-            start = _decoded_until_lost(found, start, segments, bar, duration)
+            start = _decoded_until_lost(found, start, segments, bar, duration, conditioned)
+            decodes += 1
     return Transcription(language_found, probability, duration, tuple(segments))
 
 
 def _decoded_until_lost(
-    found: Iterable, start: float, segments: list[Segment], bar: tqdm, duration: float
+    found: Iterable,
+    start: float,
+    segments: list[Segment],
+    bar: tqdm,
+    duration: float,
+    conditioned: bool = True,
 ) -> float | None:
     """Append faster-whisper's segments to `segments` until one has no letters, and return
-    where to decode again with a fresh prompt (None once the audio is done).
+    where to decode again with a fresh prompt (None once the audio is done, and always when
+    the decode was not `conditioned` on its own text: it has no prompt to drop).
 
     Conditioned on its own previous text, Whisper base keeps a reader's words steadier
     (cross-lingual read speech through the CLI's path, starts within 0.5 s: synthetic-fi
@@ -138,7 +153,7 @@ def _decoded_until_lost(
         words = tuple(Word(w.word.strip(), w.start, w.end, w.probability) for w in s.words or ())
         segments.append(Segment(s.start, s.end, s.text.strip(), words))
         bar.update(round(min(s.end, duration) - bar.n, 1))
-        if not any(c.isalpha() for c in s.text) and s.end > start:
+        if conditioned and not any(c.isalpha() for c in s.text) and s.end > start:
             return float(s.end)
     return None
 
