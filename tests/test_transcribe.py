@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import faster_whisper.transcribe as fw
+import numpy as np
 import pytest
 from tqdm import tqdm
 
@@ -25,14 +26,21 @@ from samples import conversation as conv
 LOCKED_UNTIL = 35.9  # where the prompt-locked decode wrote its last "―"
 
 
+@pytest.fixture(scope="module")
+def jingle_episode(tmp_path_factory: pytest.TempPathFactory) -> tuple[np.ndarray, float]:
+    """conv-fi layout 1's audio and the start of its speech, built once for the module."""
+    folder = tmp_path_factory.mktemp("jingle") / "episode"
+    conv.build("conv-fi", 1, folder)
+    truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
+    return load_audio(folder / "episode.mp3"), truth["sentences"][0]["start"]
+
+
 def _jingle_episode_transcribed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    episode: tuple[np.ndarray, float], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[list[Word], list[bool]]:
     """The words Whisper heard 5 s into the speech of conv-fi layout 1 until LOCKED_UNTIL,
     and whether each decode it ran was conditioned on its own text."""
-    conv.build("conv-fi", 1, tmp_path / "episode")
-    truth = json.loads((tmp_path / "episode" / "truth.json").read_text(encoding="utf-8"))
-    samples = load_audio(tmp_path / "episode" / "episode.mp3")
+    samples, speech_start = episode
     model = load_model("base")
     decodes: list[bool] = []
     real_transcribe = model.transcribe
@@ -43,7 +51,6 @@ def _jingle_episode_transcribed(
 
     monkeypatch.setattr(model, "transcribe", counted)
     result = transcribe(samples, model, "fi", cache_dir=tmp_path / "cache")
-    speech_start = truth["sentences"][0]["start"]
     return [w for w in result.words if speech_start + 5.0 <= w.start < LOCKED_UNTIL], decodes
 
 
@@ -52,24 +59,24 @@ def _mostly_words(heard: list[Word]) -> bool:
 
 
 def test_a_symbol_heard_on_the_jingle_does_not_swallow_the_speech_after_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    jingle_episode: tuple[np.ndarray, float], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Conditioned on its own previous text, Whisper base heard "― ― ―" on this jingle, kept
     # it as the prompt and then wrote only "―" for the next 30 s of speech, at every
     # temperature: the cross-lingual aligner lost all its lexical evidence there. It does so
     # only on the whole episode (Whisper scales its features by the loudest moment in the
     # audio), so the whole episode is transcribed.
-    spoken, decodes = _jingle_episode_transcribed(tmp_path, monkeypatch)
+    spoken, decodes = _jingle_episode_transcribed(jingle_episode, tmp_path, monkeypatch)
     assert _mostly_words(spoken)
     assert len(spoken) >= 40  # 30 s of two people talking
     assert decodes == [True, True]  # a fresh start after the jingle's "― ― ―"
 
 
 def test_past_the_conditioned_decodes_allowed_the_rest_is_decoded_unconditioned(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    jingle_episode: tuple[np.ndarray, float], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(transcription, "MAX_CONDITIONED_DECODES", 1)
-    spoken, decodes = _jingle_episode_transcribed(tmp_path, monkeypatch)
+    spoken, decodes = _jingle_episode_transcribed(jingle_episode, tmp_path, monkeypatch)
     assert decodes == [True, False]  # after the "―", a decode that nothing can lock
     assert _mostly_words(spoken)
     assert len(spoken) >= 40

@@ -705,8 +705,8 @@ def _after_heard_burst(
     """The span's start, moved past its first ASR words (up to HEARD_FALSE_START_WORDS) where
     they are a false start as HEARD_FALSE_START_SECONDS says."""
     for n in range(1, HEARD_FALSE_START_WORDS + 1):
-        burst = heard[:n]
-        if len(heard) <= n + 1 or any(opens(w.text, text) for w in burst):
+        burst = heard[:n]  # its earlier words were tested in the turns before
+        if len(heard) <= n + 1 or opens(burst[-1].text, text):
             return a
         k = _region_ending_near(ends, burst[-1].end)
         if k is None:

@@ -118,7 +118,7 @@ def _transcribed(
                 condition_on_previous_text=conditioned,
                 clip_timestamps=[start] if start else "0",
             )
-            if not segments:
+            if not decodes:
                 language_found, probability = info.language, float(info.language_probability)
             start = _decoded_until_lost(found, start, segments, bar, duration, conditioned)
             decodes += 1
