@@ -387,7 +387,8 @@ def _cross_lingual(
     )
     floor = first_speech(samples, SAMPLE_RATE)
     after_jingle = [(max(a, floor), b) for a, b in speech if b > floor]
-    return align_cross_lingual(reference, asr, after_jingle, candidates, fine)
+    restarts = restart_onsets(samples, SAMPLE_RATE, fine)
+    return align_cross_lingual(reference, asr, after_jingle, candidates, fine, restarts)
 
 
 def asr_only_alignment(asr: Transcription, language: str) -> Alignment:

@@ -33,6 +33,7 @@ from pipeline.align.crosslingual import (
     stretched_capped,
     without_words_capped,
 )
+from pipeline.align.refine import RESTART_REACH
 from pipeline.records import Reference, Segment, Transcription, Turn, Word
 from pipeline.signal.speakers import Candidate
 from pipeline.signal.speech_units import Units
@@ -344,6 +345,26 @@ def test_a_burst_whisper_heard_as_the_sentences_own_opening_is_no_false_start() 
     assert after_false_starts(spans, fine, texts, other) == [(1.0, 4.0), (4.95, 8.0)]
     late = [*other[:1], Word("Ja", 4.9, 5.0)]  # the opening word after the pause: moved
     assert after_false_starts(spans, fine, texts, late) == [(1.0, 4.0), (4.95, 8.0)]
+
+
+def test_a_restart_of_the_sentences_own_opening_is_left_out_of_it() -> None:
+    # conv-fi-sv 18: "He olivat | He olivat saaneet ..." ("De hade tagit mig ..."): the burst
+    # opens the sentence, so only its sound, said again after the pause, tells it apart.
+    spans = [(1.0, 4.0), (4.3, 8.0)]
+    texts = ["Hej och hej.", "Och sedan går vi hem."]
+    fine = [(1.0, 4.0), (4.3, 4.75), (4.9, 8.0)]
+    opening = [Word("Ja", 4.3, 4.45), Word("sitten", 4.45, 4.7), Word("menemme", 5.0, 5.6)]
+    assert after_false_starts(spans, fine, texts, opening) == spans
+    moved = [(1.0, 4.0), (4.9, 8.0)]
+    assert after_false_starts(spans, fine, texts, opening, [2.0, 4.9]) == moved
+    twice = [4.9, 5.5]  # said again twice: the last onset
+    assert after_false_starts(spans, fine, texts, opening, twice) == [(1.0, 4.0), (5.5, 8.0)]
+    far = [4.3 + RESTART_REACH + 0.05]  # further than a try and its pause
+    assert after_false_starts(spans, fine, texts, opening, far) == spans
+    no_room = [(1.0, 4.0), (4.3, 5.0)]  # the onset leaves the sentence no time
+    assert after_false_starts(no_room, fine, texts, opening, [4.9]) == no_room
+    first = after_false_starts([(0.0, 4.0), *spans[1:]], fine, texts, opening, [0.5])
+    assert first[0] == (0.0, 4.0)  # the first sentence keeps its start
 
 
 def test_a_burst_of_other_words_before_a_short_pause_marks_the_start_unsure() -> None:
