@@ -25,6 +25,7 @@ from pipeline.align.crosslingual import (
     after_heard_false_starts,
     align_cross_lingual,
     anchor_words,
+    before_set_apart_words,
     edges_trimmed,
     false_start_capped,
     first_after_intro,
@@ -365,6 +366,31 @@ def test_a_restart_of_the_sentences_own_opening_is_left_out_of_it() -> None:
     assert after_false_starts(no_room, fine, texts, opening, [4.9]) == no_room
     first = after_false_starts([(0.0, 4.0), *spans[1:]], fine, texts, opening, [0.5])
     assert first[0] == (0.0, 4.0)  # the first sentence keeps its start
+
+
+def test_a_word_set_apart_after_a_sentence_end_opens_the_sentence_that_sets_it_apart() -> None:
+    # conv-fi-sv 11: "... teosta. | Varo, | hyppäsin ..." for '"Akta", jag kastade mig ...':
+    # the programme gave "Varo," to the sentence before, and the start was 0.7 s late.
+    spans = [(110.0, 114.13), (114.46, 118.0)]
+    texts = ["Han tog dem på bar gärning.", '"Akta", jag kastade mig mot honom.']
+    words = [
+        Word("teosta.", 113.06, 113.44),
+        Word("Varo,", 113.76, 114.06),
+        Word("hyppäsin", 114.36, 114.9),
+    ]
+    moved = [(110.0, 113.76), (113.76, 118.0)]
+    assert before_set_apart_words(spans, texts, words) == moved
+    plain = [texts[0], "Jag kastade mig mot honom."]  # the text does not set a word apart
+    assert before_set_apart_words(spans, plain, words) == spans
+    no_end = [replace(words[0], text="teosta"), *words[1:]]  # no sentence end before it
+    assert before_set_apart_words(spans, texts, no_end) == spans
+    said_on = [words[0], replace(words[1], text="Varo"), words[2]]  # Whisper ran it on
+    assert before_set_apart_words(spans, texts, said_on) == spans
+    long = [words[0], replace(words[1], start=113.2), words[2]]  # longer than a word alone
+    assert before_set_apart_words(spans, texts, long) == spans
+    far = [words[0], replace(words[1], start=113.5, end=113.8), words[2]]  # 0.66 s of pause
+    assert before_set_apart_words(spans, texts, far) == spans
+    assert before_set_apart_words(spans[:1], texts[:1], words) == spans[:1]
 
 
 def test_a_burst_of_other_words_before_a_short_pause_marks_the_start_unsure() -> None:
