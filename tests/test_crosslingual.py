@@ -312,6 +312,10 @@ def test_a_false_start_before_a_clear_pause_is_left_out_of_the_sentence() -> Non
     assert after_false_starts(spans, stop, texts) == spans
     said_alone = ["Hej och hej.", '"Akta", jag kastade mig.']  # the text sets it apart
     assert after_false_starts(spans, fine, said_alone) == spans
+    alone = [Word("Varo,", 4.3, 4.7), Word("hyppäsin", 5.0, 5.6)]  # Whisper set it apart too
+    assert after_false_starts(spans, fine, said_alone, alone) == spans
+    ended = [Word("Varoo.", 4.3, 4.7), *alone[1:]]  # a burst of its own: a false start
+    assert after_false_starts(spans, fine, said_alone, ended) == [(1.0, 4.0), (4.95, 8.0)]
     long_word = [(1.0, 4.0), (4.3, 5.2), (5.4, 8.0)]  # 0.9 s: more than a false start
     assert after_false_starts(spans, long_word, texts) == spans
     first = [(0.0, 0.4), (0.6, 4.0), (4.3, 8.0)]  # the first sentence keeps its start

@@ -610,13 +610,13 @@ def after_false_starts(
     mids = [(w.start + w.end) / 2 for w in words]
     out = spans[:1]
     for (a, b), text in zip(spans[1:], texts[1:], strict=True):
-        burst = _opening_burst(a, b, fine, ends, text)
+        burst = _opening_burst(a, b, fine, ends)
         restart = _restart_onset(a, b, restarts)
         if restart is not None:
             a = restart  # its words are the sentence's own, said twice: `opens` cannot tell
         elif burst and _clear_pause(burst[0], burst[1], words):
             heard = _words_within(words, mids, a, burst[0])
-            if not any(opens(w.text, text) for w in heard):
+            if not _said_apart(heard, text) and not any(opens(w.text, text) for w in heard):
                 a = burst[1]
         out.append((a, b))
     return out
@@ -649,7 +649,7 @@ def false_start_capped(
     mids = [(w.start + w.end) / 2 for w in words]
     out = conf.copy()
     for i, ((a, b), text) in enumerate(zip(spans, texts, strict=True)):
-        burst = _opening_burst(a, b, fine, ends, text) if i else None
+        burst = _opening_burst(a, b, fine, ends) if i and not _opens_apart(text) else None
         if burst and burst[1] - burst[0] >= POSSIBLE_FALSE_START_PAUSE:
             heard = _words_within(words, mids, a, burst[0])
             if heard and not any(opens(w.text, text) for w in heard):
@@ -658,13 +658,13 @@ def false_start_capped(
 
 
 def _opening_burst(
-    a: float, b: float, fine: Sequence[tuple[float, float]], ends: np.ndarray, text: str
+    a: float, b: float, fine: Sequence[tuple[float, float]], ends: np.ndarray
 ) -> tuple[float, float] | None:
     """(the burst's end, the next speech's start) where the span [a, b] opens with a burst
-    of at most FALSE_START_MAX s of speech that leaves the sentence FALSE_START_ROOM s, and
-    the text does not set its first word apart; None otherwise."""
+    of at most FALSE_START_MAX s of speech that leaves the sentence FALSE_START_ROOM s;
+    None otherwise."""
     k = int(np.searchsorted(ends, a, side="right"))  # the region holding the start
-    if k + 1 >= len(fine) or _opens_apart(text):
+    if k + 1 >= len(fine):
         return None
     (x, y), after = fine[k], fine[k + 1][0]
     if (
@@ -785,6 +785,16 @@ def _region_ending_near(ends: np.ndarray, t: float) -> int | None:
     if lo == hi:
         return None
     return int(lo + np.argmin(np.abs(ends[lo:hi] - t)))
+
+
+# A text that sets its first word apart ("Akta", jag ...) is said with a pause after that
+# word (real-fi-sv: "Varo," alone), so a burst there is its own where Whisper heard the
+# burst set apart too, or heard nothing in it. A burst Whisper ended otherwise ("Varoo.",
+# then "No niin ..." for "Nåväl, ...") is a false start like any other. Conversation
+# tuning and check layouts: 1 start moved, 0.54 s early -> 0.01 s; read speech unchanged.
+def _said_apart(heard: Sequence[Word], text: str) -> bool:
+    """Whether a burst whose ASR words are `heard` is the word the text sets apart."""
+    return _opens_apart(text) and (not heard or set_apart(heard[-1].text.strip()))
 
 
 def _opens_apart(text: str) -> bool:
