@@ -261,6 +261,7 @@ def alignment_for(
     text_lang = text_lang or audio_lang
     extra = length_warnings(reference, speech)
     fine = _false_start_regions(levels, activity)  # where a sentence may start after a try
+    restarts = restart_onsets(samples, SAMPLE_RATE, fine)  # where a try is said again
     if text_lang != audio_lang:
         log.warning(
             "the transcript is in %s but the audio in %s: cross-lingual alignment",
@@ -269,7 +270,7 @@ def alignment_for(
         )
         probe = None  # its copy of the audio is of no use to the cross-lingual aligner
         alignment = _cross_lingual(
-            as_float(samples), reference, model, audio_lang, speech, fine, options
+            as_float(samples), reference, model, audio_lang, speech, fine, restarts, options
         )
     else:
         log.info("same-language alignment: %s text on %s speech", text_lang, audio_lang)
@@ -282,7 +283,7 @@ def alignment_for(
             reference, timings, _sentence_edges(levels, activity), len(samples) / SAMPLE_RATE,
             audio_language=audio_lang, first_speech=first_speech(samples, SAMPLE_RATE),
             onsets=[start for start, _ in fine[1:]],
-            restarts=restart_onsets(samples, SAMPLE_RATE, fine),
+            restarts=restarts,
         )  # fmt: skip
         alignment = _ends_at_voice(alignment, samples)
     covered = coverage(alignment.sentences, speech)
@@ -374,9 +375,11 @@ def _cross_lingual(
     audio_lang: str,
     speech: list[tuple[float, float]],
     fine: list[tuple[float, float]],
+    restarts: list[float],
     options: AlignOptions,
 ) -> Alignment:
-    """`fine`: the speech split at pauses as short as the one after a false start."""
+    """`fine`: the speech split at pauses as short as the one after a false start;
+    `restarts`: the onsets where a speaker said again what they had just broken off."""
     from pipeline.align.crosslingual import align_cross_lingual
     from pipeline.signal.speakers import turn_boundary_candidates
 
@@ -387,7 +390,6 @@ def _cross_lingual(
     )
     floor = first_speech(samples, SAMPLE_RATE)
     after_jingle = [(max(a, floor), b) for a, b in speech if b > floor]
-    restarts = restart_onsets(samples, SAMPLE_RATE, fine)
     return align_cross_lingual(reference, asr, after_jingle, candidates, fine, restarts)
 
 

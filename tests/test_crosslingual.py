@@ -34,7 +34,6 @@ from pipeline.align.crosslingual import (
     stretched_capped,
     without_words_capped,
 )
-from pipeline.align.refine import RESTART_REACH
 from pipeline.records import Reference, Segment, Transcription, Turn, Word
 from pipeline.signal.speakers import Candidate
 from pipeline.signal.speech_units import Units
@@ -357,19 +356,21 @@ def test_a_restart_of_the_sentences_own_opening_is_left_out_of_it() -> None:
     # opens the sentence, so only its sound, said again after the pause, tells it apart.
     spans = [(1.0, 4.0), (4.3, 8.0)]
     texts = ["Hej och hej.", "Och sedan går vi hem."]
-    fine = [(1.0, 4.0), (4.3, 4.75), (4.9, 8.0)]
+    fine = [(1.0, 4.0), (4.3, 4.75), (4.75 + FALSE_START_CLEAR_PAUSE, 8.0)]
+    after = fine[2][0]
     opening = [Word("Ja", 4.3, 4.45), Word("sitten", 4.45, 4.7), Word("menemme", 5.0, 5.6)]
-    assert after_false_starts(spans, fine, texts, opening) == spans
-    moved = [(1.0, 4.0), (4.9, 8.0)]
-    assert after_false_starts(spans, fine, texts, opening, [2.0, 4.9]) == moved
-    twice = [4.9, 5.5]  # said again twice: the last onset
-    assert after_false_starts(spans, fine, texts, opening, twice) == [(1.0, 4.0), (5.5, 8.0)]
-    far = [4.3 + RESTART_REACH + 0.05]  # further than a try and its pause
-    assert after_false_starts(spans, fine, texts, opening, far) == spans
+    assert after_false_starts(spans, fine, texts, opening) == spans  # its own opening
+    moved = [(1.0, 4.0), (after, 8.0)]
+    assert after_false_starts(spans, fine, texts, opening, [2.0, after]) == moved
+    brief = [*fine[:2], (4.85, 8.0)]  # a pause too short for the other rules
+    assert after_false_starts(spans, brief, texts, opening, [4.85]) == [(1.0, 4.0), (4.85, 8.0)]
+    elsewhere = [after + 0.5]  # said again later, not after the burst at the start
+    assert after_false_starts(spans, fine, texts, opening, elsewhere) == spans
     no_room = [(1.0, 4.0), (4.3, 5.0)]  # the onset leaves the sentence no time
-    assert after_false_starts(no_room, fine, texts, opening, [4.9]) == no_room
-    first = after_false_starts([(0.0, 4.0), *spans[1:]], fine, texts, opening, [0.5])
-    assert first[0] == (0.0, 4.0)  # the first sentence keeps its start
+    assert after_false_starts(no_room, fine, texts, opening, [after]) == no_room
+    first = [(0.0, 0.4), (0.6, 4.0), *fine[1:]]
+    restarted = after_false_starts([(0.0, 4.0), *spans[1:]], first, texts, opening, [0.6, after])
+    assert restarted == [(0.0, 4.0), (after, 8.0)]  # the first sentence keeps its start
 
 
 def test_a_word_set_apart_after_a_sentence_end_opens_the_sentence_that_sets_it_apart() -> None:
@@ -394,7 +395,8 @@ def test_a_word_set_apart_after_a_sentence_end_opens_the_sentence_that_sets_it_a
     assert before_set_apart_words(spans, texts, long) == spans
     far = [words[0], replace(words[1], start=113.5, end=113.8), words[2]]  # 0.66 s of pause
     assert before_set_apart_words(spans, texts, far) == spans
-    assert before_set_apart_words(spans[:1], texts[:1], words) == spans[:1]
+    crowded = [(113.6, 114.13), spans[1]]  # the sentence before would keep under 0.3 s
+    assert before_set_apart_words(crowded, texts, words) == crowded
 
 
 def test_a_burst_of_other_words_before_a_short_pause_marks_the_start_unsure() -> None:

@@ -26,7 +26,7 @@ from functools import cache, cached_property
 import numpy as np
 
 from pipeline.align.bridge import bridge_matrix, opens_alike, translates_into
-from pipeline.align.refine import RESTART_REACH, first_words_at_pace, set_apart
+from pipeline.align.refine import first_words_at_pace, set_apart
 from pipeline.records import (
     LOW_CONFIDENCE,
     AlignedSentence,
@@ -38,7 +38,7 @@ from pipeline.records import (
 )
 from pipeline.signal.restarts import RESTART_MAX_SECONDS
 from pipeline.signal.speakers import Candidate, best_turn_boundaries
-from pipeline.signal.speech_units import Units, build_units, clean_regions
+from pipeline.signal.speech_units import Units, build_units, clean_regions, ends_sentence
 from pipeline.spans import numbered_ranges, time_range
 
 LENGTH_SIGMA = 0.35  # spread of log(speaking time / expected) between translated sentences
@@ -90,7 +90,8 @@ MIN_TURN_AGREEMENT = 0.6  # below this share of agreeing turn changes, the turns
 # A false start (a word or two of another utterance, which the transcript cleans away) is
 # a short burst at a sentence's start followed by a clear pause: the sentence starts after
 # it. A shorter pause is often a stop closure inside the first word, and a first word the
-# text sets apart ("Akta", jag ...) is said alone: those stay. Conversation tuning pool
+# text sets apart ("Akta", jag ...) is said alone: those stay (but see `_said_apart`),
+# and so does a try said again (see `after_false_starts`). Conversation tuning pool
 # (conv-fi-sv 1, 2, 6-19): within 0.5 s 82.0 -> 83.7 % (pauses of 0.14 or 0.25 s: 83.5,
 # 83.3 %); read-speech real-fi-sv unchanged (without the set-apart test its "Varo," moved).
 # Nor is a burst whose ASR words `open` the sentence ("Ja" for "Och", "sitten" for
@@ -592,6 +593,11 @@ def first_after_intro(
     return [(max(a, min(cut[0].start - FIRST_WORD_LEAD, (a + b) / 2)), b), *spans[1:]]
 
 
+# A restart is the one false start whose words are the sentence's own, so `opens` kept it:
+# the same-language aligner's restart onsets (heard by the sound said again) move it.
+# Conversation tuning pool within 0.5 s 86.6 -> 87.1 % (3 starts moved, 0.5-0.7 s early ->
+# 0.05 s late: "He olivat | He olivat saaneet ..."); check layouts 20-29, 35-39, 60-64
+# and read speech: no start moved. 0.1 s per 150 s of audio.
 def after_false_starts(
     spans: list[tuple[float, float]],
     fine: Sequence[tuple[float, float]],
@@ -599,40 +605,27 @@ def after_false_starts(
     words: Sequence[Word] = (),
     restarts: Sequence[float] = (),
 ) -> list[tuple[float, float]]:
-    """Spans whose start moves past a false start: to the last of the `restarts` (sorted
-    onsets where the speaker said again what they had just broken off,
-    pipeline.signal.restarts) within RESTART_REACH s after it; else past a burst of at most
-    FALSE_START_MAX s of speech at the start (`_opening_burst`), then a pause of
-    FALSE_START_CLEAR_PAUSE s, or of FALSE_START_SHORT_PAUSE s that none of the ASR `words`
-    runs through (see there). The first sentence keeps its start (the intro is handled
-    before)."""
+    """Spans whose start moves past a false start: a burst of at most FALSE_START_MAX s of
+    speech at the start (`_opening_burst`), then one of the `restarts` (onsets where the
+    speaker said again what they had just broken off, pipeline.signal.restarts), or a
+    pause of FALSE_START_CLEAR_PAUSE s, or of FALSE_START_SHORT_PAUSE s that none of the ASR
+    `words` runs through (see there), where the burst is neither the word the text sets
+    apart (`_said_apart`) nor heard as the sentence's opening (`opens`). The first sentence
+    keeps its start (the intro is handled before)."""
     ends = np.array([b for _, b in fine])
-    mids = [(w.start + w.end) / 2 for w in words]
+    mids = _middles(words)
+    said_again = set(restarts)
     out = spans[:1]
     for (a, b), text in zip(spans[1:], texts[1:], strict=True):
         burst = _opening_burst(a, b, fine, ends)
-        restart = _restart_onset(a, b, restarts)
-        if restart is not None:
-            a = restart  # its words are the sentence's own, said twice: `opens` cannot tell
+        if burst and burst[1] in said_again:
+            a = burst[1]  # a restart: its words are the sentence's own, so `opens` cannot tell
         elif burst and _clear_pause(burst[0], burst[1], words):
             heard = _words_within(words, mids, a, burst[0])
             if not _said_apart(heard, text) and not any(opens(w.text, text) for w in heard):
                 a = burst[1]
         out.append((a, b))
     return out
-
-
-# A restart is the one false start whose words are the sentence's own, so `opens` kept it:
-# the same-language aligner's restart onsets (heard by the sound said again) move it.
-# Conversation tuning pool within 0.5 s 86.6 -> 87.1 % (3 starts moved, 0.5-0.7 s early ->
-# 0.05 s late: "He olivat | He olivat saaneet ..."); check layouts 20-29, 35-39, 60-64
-# and read speech: no start moved. 0.1 s per 150 s of audio.
-def _restart_onset(a: float, b: float, restarts: Sequence[float]) -> float | None:
-    """The last restart onset after the span's start within RESTART_REACH s that leaves
-    the sentence FALSE_START_ROOM s; None if there is none."""
-    lo = bisect.bisect_right(restarts, a)
-    hi = bisect.bisect_right(restarts, min(a + RESTART_REACH, b - FALSE_START_ROOM))
-    return restarts[hi - 1] if hi > lo else None
 
 
 def false_start_capped(
@@ -646,7 +639,7 @@ def false_start_capped(
     Whisper heard as none of their words, then a pause of POSSIBLE_FALSE_START_PAUSE s: a
     false start whose pause was too short to leave it out for sure."""
     ends = np.array([b for _, b in fine])
-    mids = [(w.start + w.end) / 2 for w in words]
+    mids = _middles(words)
     out = conf.copy()
     for i, ((a, b), text) in enumerate(zip(spans, texts, strict=True)):
         burst = _opening_burst(a, b, fine, ends) if i and not _opens_apart(text) else None
@@ -690,6 +683,11 @@ def opens(word: str, text: str) -> bool:
     return heard_in(word, text) or opens_alike(word, text)
 
 
+def _middles(words: Sequence[Word]) -> list[float]:
+    """The ASR words' middle times (sorted, as the words are)."""
+    return [(w.start + w.end) / 2 for w in words]
+
+
 def _words_within(
     words: Sequence[Word], mids: Sequence[float], start: float, end: float
 ) -> Sequence[Word]:
@@ -706,7 +704,7 @@ def after_heard_false_starts(
     """Spans whose start moves past a false start Whisper heard as a word or two of its own
     (see HEARD_FALSE_START_SECONDS): to the fine speech region after the pause that follows it.
     The first sentence keeps its start, as does one whose first word the text sets apart."""
-    mids = [(w.start + w.end) / 2 for w in words]
+    mids = _middles(words)
     starts = np.array([a for a, _ in fine])
     ends = np.array([b for _, b in fine])
     out = spans[:1]
@@ -745,36 +743,46 @@ def _after_heard_burst(
 
 # A sentence whose text sets its first word apart ("Akta", jag ...: Finnish "Varo,") opens
 # on a word said alone, between two pauses; the programme often gives that short unit to
-# the sentence before. Where Whisper set the word apart too (a comma) right after a
-# sentence end of its own, the sentence starts at that word. Conversation tuning pool and
-# check layouts 20-29, 35-39, 60-64: 4 starts moved, 0.7 s late -> within 0.03 s (one
-# -0.27 s); read speech: none moved. Without the sentence end before it: one start moved
-# onto a false start ("Mitä?").
-APART_WORD_PAUSE = 0.6  # seconds: at most this pause after the word set apart
+# the sentence before. Where Whisper set the word apart too, right after a sentence end of
+# its own, the sentence starts at that word. Conversation tuning pool and check layouts
+# 20-29, 35-39, 60-64: 4 starts moved, 0.7 s late -> within 0.03 s (one -0.27 s); read
+# speech: none moved. Without the sentence end before it: one start moved onto a false
+# start ("Mitä?").
+APART_WORD_MARK = ","  # Whisper's mark for a word set apart: "?" and "!" end sentences
+APART_WORD_MAX = FALSE_START_MAX  # seconds: a word said alone, not a phrase
+APART_WORD_PAUSE = 0.6  # seconds after the word: longer is a pause between sentences
 
 
 def before_set_apart_words(
     spans: list[tuple[float, float]], texts: Sequence[str], words: Sequence[Word]
 ) -> list[tuple[float, float]]:
     """Spans whose start moves back onto the word set apart that opens them (see
-    APART_WORD_PAUSE), the sentence before ending there."""
+    APART_WORD_MARK), the sentence before ending there and keeping FALSE_START_ROOM s."""
     out = spans[:1]
-    mids = [(w.start + w.end) / 2 for w in words]
+    mids = _middles(words)
     for (a, b), text in zip(spans[1:], texts[1:], strict=True):
         k = bisect.bisect_left(mids, a) - 1  # the last ASR word before the start
-        if k >= 1 and _opens_apart(text):
-            word, before = words[k], words[k - 1]
-            if (
-                word.text.strip().endswith(",")
-                and before.text.strip().endswith((".", "?", "!"))
-                and word.end - word.start <= FALSE_START_MAX
-                and a - APART_WORD_PAUSE <= word.end <= a
-                and word.start > out[-1][0]
-            ):
-                a = word.start
-                out[-1] = (out[-1][0], min(out[-1][1], a))
+        if _opens_apart(text) and _set_apart_after_stop(words, k, a, out[-1][0]):
+            a = words[k].start
+            out[-1] = (out[-1][0], min(out[-1][1], a))
         out.append((a, b))
     return out
+
+
+def _set_apart_after_stop(words: Sequence[Word], k: int, a: float, before: float) -> bool:
+    """Whether ASR word k, before a span starting at `a`, is a word said alone (see
+    APART_WORD_MARK) right after a sentence end, leaving the span before (from `before`)
+    FALSE_START_ROOM s."""
+    if k < 1:
+        return False
+    word = words[k]
+    return (
+        word.text.strip().endswith(APART_WORD_MARK)
+        and ends_sentence(words[k - 1].text)
+        and word.end - word.start <= APART_WORD_MAX
+        and a - APART_WORD_PAUSE <= word.end <= a
+        and word.start >= before + FALSE_START_ROOM
+    )
 
 
 def _region_ending_near(ends: np.ndarray, t: float) -> int | None:

@@ -97,6 +97,11 @@ def leading_jingle(regions: list[list[float]], heard: list[bool]) -> int:
     return 0
 
 
+def ends_sentence(word: str) -> bool:
+    """Whether Whisper ended a sentence with this ASR word (.?!)."""
+    return word.strip().endswith((".", "?", "!"))
+
+
 def asr_breaks(asr: Transcription) -> list[tuple[float, float]]:
     """(time, strength 0..1) where the ASR suggests a sentence may start: the start of the
     word after a sentence end (.?!: strength 1) or after a silent gap in its word times
@@ -107,7 +112,7 @@ def asr_breaks(asr: Transcription) -> list[tuple[float, float]]:
         gap = nxt.start - w.end
         if gap < 0:
             continue
-        full_stop = w.text.strip().endswith((".", "?", "!"))
+        full_stop = ends_sentence(w.text)
         strength = 1.0 if full_stop else min(1.0, gap / FULL_BREAK_GAP)
         if strength >= MIN_BREAK_STRENGTH:
             out.append((nxt.start, strength))
