@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -38,12 +39,19 @@ from pipeline.records import Reference, Segment, Transcription, Turn, Word
 from pipeline.signal.speakers import Candidate
 from pipeline.signal.speech_units import Units
 
-WORDS = ["hej", "och", "kunddelaktighet", "Institutet", "för", "hälsa", "2024", "ja"]
+WORDS = ["hej", "och", "kunddelaktighet", "Institutet", "för", "hälsa", "2024", "ja", '"Akta",']
 
 
-def asr_over(spans: list[tuple[float, float]], duration: float) -> Transcription:
-    """A Finnish-looking ASR with one sentence-ending word per span."""
-    segments = tuple(Segment(a, b, "sana.", (Word("sana.", a, b),)) for a, b in spans if b > a)
+def asr_over(
+    spans: list[tuple[float, float]], duration: float, texts: Sequence[str] = ("sana.",)
+) -> Transcription:
+    """A Finnish-looking ASR with one word per span, its text taken from `texts` in turn
+    (by default each one ending a sentence)."""
+    segments = tuple(
+        Segment(a, b, text, (Word(text, a, b),))
+        for (a, b), text in zip(spans, itertools.cycle(texts), strict=False)
+        if b > a
+    )
     return Transcription("fi", 1.0, duration, segments)
 
 
@@ -186,7 +194,7 @@ def test_empty_reference_gives_empty_alignment() -> None:
 
 
 @st.composite
-def records(draw: st.DrawFn) -> tuple[Reference, Transcription, list, list, list]:
+def records(draw: st.DrawFn) -> tuple[Reference, Transcription, list, list, list, list]:
     duration = draw(st.floats(0.5, 600.0))
     n_turns = draw(st.integers(1, 6))
     turns = tuple(
@@ -208,14 +216,16 @@ def records(draw: st.DrawFn) -> tuple[Reference, Transcription, list, list, list
     ]
     edges = sorted(draw(st.lists(st.floats(0.0, duration), max_size=40, unique=True)))
     fine = list(itertools.pairwise(edges))[::2]  # sorted, apart: as speech regions are
-    return Reference(turns, "sv"), asr_over(asr_spans, duration), speech, cands, fine
+    restarts = [a for a, _ in fine if draw(st.booleans())]  # onsets of regions said again
+    asr = asr_over(asr_spans, duration, draw(st.permutations(["sana.", "sana,", "sana"])))
+    return Reference(turns, "sv"), asr, speech, cands, fine, restarts
 
 
 @settings(max_examples=150, deadline=None)
 @given(records())
 def test_every_sentence_gets_an_ordered_time_inside_the_audio(case: tuple) -> None:
-    reference, asr, speech, cands, fine = case
-    result = align_cross_lingual(reference, asr, speech, cands, fine)
+    reference, asr, speech, cands, fine, restarts = case
+    result = align_cross_lingual(reference, asr, speech, cands, fine, restarts)
     sentences = result.sentences
     assert [s.text for s in sentences] == [s.text for s in reference.sentences]
     for s in sentences:
@@ -225,6 +235,39 @@ def test_every_sentence_gets_an_ordered_time_inside_the_audio(case: tuple) -> No
         assert all(a.end <= b.start + 1e-9 for a, b in itertools.pairwise(s.words))
     for a, b in itertools.pairwise(sentences):
         assert a.end <= b.start  # in order, never overlapping
+
+
+@st.composite
+def false_start_cases(draw: st.DrawFn) -> tuple[list, list, list, list, list]:
+    """Consecutive spans over fine speech regions, one ASR word per region, some regions
+    said again: what the false-start rules read."""
+    edges = sorted(draw(st.lists(st.floats(0.0, 12.0), min_size=6, max_size=40, unique=True)))
+    fine = list(itertools.pairwise(edges))[::2]
+    cuts = sorted(draw(st.lists(st.sampled_from(edges), min_size=3, max_size=12, unique=True)))
+    spans = list(itertools.pairwise(cuts))
+    texts = [
+        draw(st.sampled_from(['"Akta", jag går.', "Och sedan går vi.", "Hej."])) for _ in spans
+    ]
+    marks = st.sampled_from(["sana.", "sana,", "Varo,", "sana", "Ja"])
+    words = [Word(draw(marks), a, b) for a, b in fine]
+    restarts = [a for a, _ in fine if draw(st.booleans())]
+    return spans, fine, texts, words, restarts
+
+
+@settings(max_examples=300, deadline=None)
+@given(false_start_cases())
+def test_false_start_moves_keep_sentences_in_order_and_apart(case: tuple) -> None:
+    spans, fine, texts, words, restarts = case
+    moved = after_false_starts(spans, fine, texts, words, restarts)
+    assert all(a0 <= a for (a0, _), (a, _) in zip(spans, moved, strict=True))  # only later
+    out = before_set_apart_words(moved, texts, words)
+    for (a, b), (a1, b1), nxt in zip(out, moved, [*out[1:], None], strict=True):
+        assert a <= a1 and b <= b1  # a start moves back, the sentence before ending there
+        assert b == b1 or (nxt is not None and b == nxt[0])
+    for a, b in out:
+        assert a < b
+    for (_, b), (a, _) in itertools.pairwise(out):
+        assert b <= a
 
 
 def test_a_zero_length_asr_segment_still_gives_every_sentence_a_length() -> None:
