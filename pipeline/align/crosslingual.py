@@ -807,7 +807,8 @@ def _said_apart(heard: Sequence[Word], text: str) -> bool:
 
 def _opens_apart(text: str) -> bool:
     """Whether the text sets its first word apart ("Akta", jag ...): a speaker says it
-    alone, so a burst and a pause at the sentence's start are its own, no false start."""
+    alone, with a pause after it, so a burst and a pause at the sentence's start may be its
+    own (`_said_apart`)."""
     return set_apart((text.split() or [""])[0])
 
 
