@@ -20,6 +20,7 @@ from pipeline.align.crosslingual import (
     HEARD_FALSE_START_WORDS,
     LENGTH_ONLY_CONFIDENCE,
     POSSIBLE_FALSE_START_PAUSE,
+    QUIET_SOUND_REACH,
     STRETCHED_CONFIDENCE,
     UNSURE_CONFIDENCE,
     after_false_starts,
@@ -30,6 +31,7 @@ from pipeline.align.crosslingual import (
     edges_trimmed,
     false_start_capped,
     first_after_intro,
+    past_quiet_sounds,
     same_word,
     spread_words,
     stretched_capped,
@@ -258,7 +260,7 @@ def false_start_cases(draw: st.DrawFn) -> tuple[list, list, list, list, list]:
 @given(false_start_cases())
 def test_false_start_moves_keep_sentences_in_order_and_apart(case: tuple) -> None:
     spans, fine, texts, words, restarts = case
-    moved = after_false_starts(spans, fine, texts, words, restarts)
+    moved = after_false_starts(past_quiet_sounds(spans, fine), fine, texts, words, restarts)
     assert all(a0 <= a for (a0, _), (a, _) in zip(spans, moved, strict=True))  # only later
     out = before_set_apart_words(moved, texts, words)
     for (a, b), (a1, b1), nxt in zip(out, moved, [*out[1:], None], strict=True):
@@ -414,6 +416,21 @@ def test_a_restart_of_the_sentences_own_opening_is_left_out_of_it() -> None:
     first = [(0.0, 0.4), (0.6, 4.0), *fine[1:]]
     restarted = after_false_starts([(0.0, 4.0), *spans[1:]], first, texts, opening, [0.6, after])
     assert restarted == [(0.0, 4.0), (after, 8.0)]  # the first sentence keeps its start
+
+
+def test_a_sentence_starting_on_a_quiet_sound_starts_at_the_loud_speech_after_it() -> None:
+    # real-fi-sv: a breath at 96.65-96.77 s, then "Esiripun ..." at 97.29 s; the speech
+    # regions held the breath, the loud (fine) regions do not, and the start was 0.66 s early.
+    spans = [(92.42, 93.93), (96.65, 101.0)]
+    fine = [(92.42, 93.93), (97.29, 97.67), (97.73, 99.82)]
+    moved = [(92.42, 93.93), (97.29, 101.0)]
+    assert past_quiet_sounds(spans, fine) == moved
+    assert past_quiet_sounds(moved, fine) == moved  # a start in loud speech stays
+    far = [(92.42, 93.93), (97.29 - QUIET_SOUND_REACH - 0.1, 101.0)]  # more than a breath
+    assert past_quiet_sounds(far, fine) == far
+    short = [(92.42, 93.93), (96.65, 97.4)]  # the loud speech leaves the sentence no time
+    assert past_quiet_sounds(short, fine) == short
+    assert past_quiet_sounds(spans, []) == spans  # no loud regions known: nothing moves
 
 
 def test_a_word_set_apart_after_a_sentence_end_opens_the_sentence_that_sets_it_apart() -> None:
