@@ -15,6 +15,7 @@ from pipeline.align.crosslingual import (
     FALSE_START_CLEAR_PAUSE,
     FALSE_START_MAX,
     FALSE_START_SHORT_PAUSE,
+    FIRST_WORD_LEAD,
     HEARD_FALSE_START_PAUSE,
     HEARD_FALSE_START_SECONDS,
     HEARD_FALSE_START_WORDS,
@@ -34,6 +35,7 @@ from pipeline.align.crosslingual import (
     past_quiet_sounds,
     same_word,
     spread_words,
+    starts_at_first_word,
     stretched_capped,
     without_words_capped,
 )
@@ -416,6 +418,25 @@ def test_a_restart_of_the_sentences_own_opening_is_left_out_of_it() -> None:
     first = [(0.0, 0.4), (0.6, 4.0), *fine[1:]]
     restarted = after_false_starts([(0.0, 4.0), *spans[1:]], first, texts, opening, [0.6, after])
     assert restarted == [(0.0, 4.0), (after, 8.0)]  # the first sentence keeps its start
+
+
+def test_a_span_starts_at_its_first_word_unless_whisper_began_that_word_in_the_pause() -> None:
+    # synthetic-fi: "Haastattelijana" 53.60-54.70 s, its speech region from 53.79 s; the
+    # word began before the span, so "tuotta" at 54.70 s was taken for the first (0.84 s late).
+    regions = [(47.22, 52.94), (53.79, 57.8)]
+    words = [Word("kätkävyy?", 52.16, 52.9), Word("Haastattelijana", 53.6, 54.7)]
+    words += [Word("tuotta", 54.7, 55.16), Word("ja", 55.16, 55.34)]
+    asr = Transcription("fi", 1.0, 60.0, (Segment(52.16, 55.34, "", tuple(words)),))
+    spans = [(47.22, 52.94), (53.79, 57.8)]
+    assert starts_at_first_word(spans, asr, regions) == spans
+    late = 54.7 - FIRST_WORD_LEAD  # without the regions the word looks like the span before's
+    assert starts_at_first_word(spans, asr) == [spans[0], (late, 57.8)]
+    inside = [regions[0], (53.3, 57.8)]  # the span starts inside its region, not at its start
+    assert starts_at_first_word(spans, asr, inside) == [spans[0], (late, 57.8)]
+    noise = [replace(w, start=w.start + 1.2, end=w.end + 1.2) for w in words[1:]]  # well after
+    asr = replace(asr, segments=(Segment(53.0, 56.3, "", (words[0], *noise)),))
+    moved = starts_at_first_word(spans, asr, regions)
+    assert moved == [spans[0], (noise[0].start - FIRST_WORD_LEAD, 57.8)]
 
 
 def test_a_sentence_starting_on_a_quiet_sound_starts_at_the_loud_speech_after_it() -> None:
