@@ -362,6 +362,8 @@ def test_a_false_start_before_a_clear_pause_is_left_out_of_the_sentence() -> Non
     assert after_false_starts(spans, fine, said_alone, alone) == spans
     ended = [Word("Varoo.", 4.3, 4.7), *alone[1:]]  # a burst of its own: a false start
     assert after_false_starts(spans, fine, said_alone, ended) == [(1.0, 4.0), (4.95, 8.0)]
+    phrase = [Word("Mitä", 4.3, 4.45), Word("leht,", 4.45, 4.7), *alone[1:]]  # conv-fi-sv 18
+    assert after_false_starts(spans, fine, said_alone, phrase) == [(1.0, 4.0), (4.95, 8.0)]
     long_word = [(1.0, 4.0), (4.3, 5.2), (5.4, 8.0)]  # 0.9 s: more than a false start
     assert after_false_starts(spans, long_word, texts) == spans
     first = [(0.0, 0.4), (0.6, 4.0), (4.3, 8.0)]  # the first sentence keeps its start

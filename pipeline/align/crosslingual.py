@@ -845,8 +845,13 @@ def _region_ending_near(ends: np.ndarray, t: float) -> int | None:
 # then "No niin ..." for "Nåväl, ...") is a false start like any other. Conversation
 # tuning and check layouts: 1 start moved, 0.54 s early -> 0.01 s; read speech unchanged.
 def _said_apart(heard: Sequence[Word], text: str) -> bool:
-    """Whether a burst whose ASR words are `heard` is the word the text sets apart."""
-    return _opens_apart(text) and (not heard or set_apart(heard[-1].text.strip()))
+    """Whether a burst whose ASR words are `heard` is the word the text sets apart: one
+    word, itself set apart ("Varo,"). Whisper hears a false start before such a sentence
+    as a phrase ("Mitä li leht,": conv-fi-sv 18, 0.8 s early); tuning pool within 0.5 s
+    88.4 -> 88.6 %, check layouts and read speech unchanged."""
+    if not _opens_apart(text):
+        return False
+    return not heard or (len(heard) == 1 and set_apart(heard[0].text.strip()))
 
 
 def _opens_apart(text: str) -> bool:
