@@ -423,16 +423,23 @@ def test_a_restart_of_the_sentences_own_opening_is_left_out_of_it() -> None:
 
 
 def test_a_span_starts_at_its_first_word_unless_whisper_began_that_word_in_the_pause() -> None:
-    # synthetic-fi: "Haastattelijana" 53.60-54.70 s, its speech region from 53.79 s; the
-    # word began before the span, so "tuotta" at 54.70 s was taken for the first (0.84 s late).
+    # synthetic-fi: "Haastattelijana" 53.60-54.70 s (53.00 in another transcription), its
+    # speech region from 53.79 s; the word began before the span, so "tuotta" at 54.70 s was
+    # taken for the first (0.84 s late).
     regions = [(47.22, 52.94), (53.79, 57.8)]
     words = [Word("kätkävyy?", 52.16, 52.9), Word("Haastattelijana", 53.6, 54.7)]
     words += [Word("tuotta", 54.7, 55.16), Word("ja", 55.16, 55.34)]
     asr = Transcription("fi", 1.0, 60.0, (Segment(52.16, 55.34, "", tuple(words)),))
     spans = [(47.22, 52.94), (53.79, 57.8)]
     assert starts_at_first_word(spans, asr, regions) == spans
+    early = [words[0], replace(words[1], start=53.0), *words[2:]]  # anywhere in the pause
+    in_pause = replace(asr, segments=(Segment(52.16, 55.34, "", tuple(early)),))
+    assert starts_at_first_word(spans, in_pause, regions) == spans
     late = 54.7 - FIRST_WORD_LEAD  # without the regions the word looks like the span before's
     assert starts_at_first_word(spans, asr) == [spans[0], (late, 57.8)]
+    ran_on = [words[0], replace(words[1], start=52.9), *words[2:]]  # from the region before
+    from_before = replace(asr, segments=(Segment(52.16, 55.34, "", tuple(ran_on)),))
+    assert starts_at_first_word(spans, from_before, regions) == [spans[0], (late, 57.8)]
     inside = [regions[0], (53.3, 57.8)]  # the span starts inside its region, not at its start
     assert starts_at_first_word(spans, asr, inside) == [spans[0], (late, 57.8)]
     noise = [replace(w, start=w.start + 1.2, end=w.end + 1.2) for w in words[1:]]  # well after

@@ -572,8 +572,9 @@ def starts_at_first_word(
     after the span (noise before a clip merged into its speech region). Whisper's word
     times are rough, so only a gap over LATE_WORD seconds counts, and a word counts as the
     span's from FIRST_WORD_LEAD s before it, or where the span starts a speech region, from
-    halfway through the pause before it (Whisper often starts a word early in a pause:
-    synthetic-fi "Haastattelijana" 0.19 s before its region)."""
+    the end of the region before (Whisper starts a word anywhere in the pause before it:
+    synthetic-fi "Haastattelijana" 0.19 s, in another transcription 0.79 s, before its
+    region; counting every word after the sentence before moved a start off an aside)."""
     starts = np.array([w.start for w in asr.words])
     mids = np.array([(w.start + w.end) / 2 for w in asr.words])
     ends = [y for _, y in regions]
@@ -592,7 +593,7 @@ def _word_reach(a: float, regions: Sequence[tuple[float, float]], ends: Sequence
     see `starts_at_first_word`."""
     k = bisect.bisect_right(ends, a) - 1  # the last region ended by a
     if 0 <= k < len(regions) - 1 and ends[k] < a <= regions[k + 1][0]:
-        return min(a - FIRST_WORD_LEAD, (ends[k] + a) / 2)
+        return min(a - FIRST_WORD_LEAD, ends[k])
     return a - FIRST_WORD_LEAD
 
 
