@@ -20,6 +20,7 @@ from pipeline.align.crosslingual import (
     HEARD_FALSE_START_SECONDS,
     HEARD_FALSE_START_WORDS,
     LENGTH_ONLY_CONFIDENCE,
+    NEXT_WORD_REACH,
     POSSIBLE_FALSE_START_PAUSE,
     QUIET_SOUND_REACH,
     STRETCHED_CONFIDENCE,
@@ -32,6 +33,7 @@ from pipeline.align.crosslingual import (
     edges_trimmed,
     false_start_capped,
     first_after_intro,
+    past_one_false_start,
     past_quiet_sounds,
     same_word,
     spread_words,
@@ -262,7 +264,12 @@ def false_start_cases(draw: st.DrawFn) -> tuple[list, list, list, list, list]:
 @given(false_start_cases())
 def test_false_start_moves_keep_sentences_in_order_and_apart(case: tuple) -> None:
     spans, fine, texts, words, restarts = case
-    moved = after_false_starts(past_quiet_sounds(spans, fine), fine, texts, words, restarts)
+    quiet = past_quiet_sounds(spans, fine)
+    moved = past_one_false_start(
+        after_false_starts(quiet, fine, texts, words, restarts),
+        after_heard_false_starts(quiet, fine, texts, words),
+        quiet,
+    )
     assert all(a0 <= a for (a0, _), (a, _) in zip(spans, moved, strict=True))  # only later
     out = before_set_apart_words(moved, texts, words)
     for (a, b), (a1, b1), nxt in zip(out, moved, [*out[1:], None], strict=True):
@@ -536,6 +543,15 @@ def test_a_false_start_whisper_heard_as_a_word_of_its_own_is_left_out_of_the_sen
     assert after_heard_false_starts(spans, long_fine, texts, long_word) == spans
     brief = [(0.0, 2.0), (2.5, 2.85), (2.85 + HEARD_FALSE_START_PAUSE - 0.02, 6.0)]
     assert after_heard_false_starts(spans, brief, texts, heard("Hyttys,")) == spans
+    # Whisper starts the next word early, inside the pause ("Niin, | valtavien"), but not
+    # so early that the speech after the pause would cut into it.
+    wide = [(0.0, 2.0), (2.5, 2.85), (3.3, 6.0)]
+    for lead, start in ((NEXT_WORD_REACH - 0.05, 3.3), (NEXT_WORD_REACH + 0.05, 2.5)):
+        words = [Word("Hyttys,", 2.5, 2.85), Word("talossa", 3.3 - lead, 3.8), Word("on", 3.8, 3.9)]
+        assert after_heard_false_starts(spans, wide, texts, words) == [(0.0, 2.0), (start, 6.0)]
+    # A word that ends before the speech after the pause was said before it.
+    before = [Word("Hyttys,", 2.5, 2.85), Word("talo", 3.1, 3.25), Word("on", 3.3, 3.5)]
+    assert after_heard_false_starts(spans, wide, texts, before) == spans
     # Of two pauses near the word's end, the nearer one ends it.
     split = [(0.0, 2.0), (2.5, 2.7), (2.76, 2.85), (after, 6.0)]
     assert after_heard_false_starts(spans, split, texts, heard("Hyttys,")) == moved
@@ -558,6 +574,15 @@ def test_a_false_start_whisper_heard_as_a_word_of_its_own_is_left_out_of_the_sen
     assert after_heard_false_starts(spans, fine, apart, heard("Hyttys,")) == spans
     alone = [(0.0, 6.0)]
     assert after_heard_false_starts(alone, fine, texts[1:], heard("Hyttys,")) == alone
+
+
+def test_a_sentence_starts_past_one_false_start_at_most() -> None:
+    # synthetic-fi: "Mut | taas sitten ..." for "Men sedan ...": the pause rule moved the start
+    # past "Mut", then the heard-word rule past "taas" as well (0.73 s late).
+    spans = [(0.0, 2.0), (2.5, 6.0), (6.5, 9.0)]
+    by_pause = [(0.0, 2.0), (2.8, 6.0), (6.5, 9.0)]
+    by_words = [(0.0, 2.0), (3.2, 6.0), (7.0, 9.0)]
+    assert past_one_false_start(by_pause, by_words, spans) == [(0.0, 2.0), (2.8, 6.0), (7.0, 9.0)]
 
 
 def test_a_false_start_whisper_heard_as_two_words_is_left_out_too() -> None:
