@@ -25,8 +25,10 @@ from pipeline.align.crosslingual import (
     QUIET_SOUND_REACH,
     STRETCHED_CONFIDENCE,
     UNSURE_CONFIDENCE,
+    UTTERANCE_MAX,
     after_false_starts,
     after_heard_false_starts,
+    after_heard_utterances,
     align_cross_lingual,
     anchor_words,
     before_set_apart_words,
@@ -264,7 +266,7 @@ def false_start_cases(draw: st.DrawFn) -> tuple[list, list, list, list, list]:
 @given(false_start_cases())
 def test_false_start_moves_keep_sentences_in_order_and_apart(case: tuple) -> None:
     spans, fine, texts, words, restarts = case
-    quiet = past_quiet_sounds(spans, fine)
+    quiet = after_heard_utterances(past_quiet_sounds(spans, fine), fine, texts, words)
     moved = past_one_false_start(
         after_false_starts(quiet, fine, texts, words, restarts),
         after_heard_false_starts(quiet, fine, texts, words),
@@ -574,6 +576,39 @@ def test_a_false_start_whisper_heard_as_a_word_of_its_own_is_left_out_of_the_sen
     assert after_heard_false_starts(spans, fine, apart, heard("Hyttys,")) == spans
     alone = [(0.0, 6.0)]
     assert after_heard_false_starts(alone, fine, texts[1:], heard("Hyttys,")) == alone
+
+
+def test_a_sentence_starts_after_a_short_utterance_whisper_heard_at_its_start() -> None:
+    # conv-fi-sv 16: the aside "Mitä kuuluu?" (0.9 s), then the turn "Han började flämta ...":
+    # the programme started the turn on the aside, 1.3 s early.
+    spans = [(0.0, 2.0), (2.5, 7.0)]
+    texts = ["Jag har en hund.", "Huset är stort och vi bor där."]
+    fine = [(0.0, 2.0), (2.5, 3.4), (3.65, 7.0)]
+    own = [Word("talossa", 3.7, 4.2), Word("on", 4.2, 4.3)]
+
+    def heard(*said: Word) -> list[Word]:
+        return [*said, *own]
+
+    aside = heard(Word("Mitä", 2.5, 2.75), Word("kuuluu?", 2.75, 3.4))
+    assert after_heard_utterances(spans, fine, texts, aside) == [(0.0, 2.0), (3.65, 7.0)]
+    no_region = [(0.0, 2.0), (2.5, 7.0)]  # no onset near the next word: at that word
+    assert after_heard_utterances(spans, no_region, texts, aside) == [(0.0, 2.0), (3.7, 7.0)]
+    # Kept: no sentence end of Whisper's; the sentence's own word; longer than UTTERANCE_MAX;
+    # more than UTTERANCE_WORDS words; nothing after it is the sentence's; the word the text
+    # sets apart; no room left; the first sentence.
+    run_on = heard(Word("Mitä", 2.5, 2.75), Word("kuuluu", 2.75, 3.4))
+    its_own = heard(Word("Talo", 2.5, 2.75), Word("kuuluu?", 2.75, 3.4))
+    long = heard(Word("Mitä", 2.5, 2.75), Word("kuuluu?", 2.75, 2.5 + UTTERANCE_MAX + 0.1))
+    three = heard(Word("Mitä", 2.5, 2.6), Word("se", 2.6, 2.75), Word("kuuluu?", 2.75, 3.4))
+    none_after = [*aside[:2], Word("joskus", 3.7, 4.2), Word("mietin", 4.2, 4.5)]
+    for words in (run_on, its_own, long, three, none_after):
+        assert after_heard_utterances(spans, fine, texts, words) == spans
+    apart = [texts[0], "Akta, huset är stort."]
+    assert after_heard_utterances(spans, fine, apart, heard(Word("Varo!", 2.5, 3.0))) == spans
+    short = [(0.0, 2.0), (2.5, 3.8)]
+    assert after_heard_utterances(short, fine, texts, aside) == short
+    first = [(2.5, 7.0)]
+    assert after_heard_utterances(first, fine, texts[1:], aside) == first
 
 
 def test_a_sentence_starts_past_one_false_start_at_most() -> None:
