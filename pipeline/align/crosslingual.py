@@ -150,7 +150,9 @@ NEXT_WORD_REACH = 0.3
 # 87.6 % (Whisper's misspelling of the sentence's own opening taken for an aside); at
 # turn starts only: 90.0 and 87.3 %.
 UTTERANCE_WORDS = 2
-UTTERANCE_MAX = 1.3  # seconds: a short aside ("Mitä kuuluu?" 0.9 s), longer than a false start
+# Seconds: a short aside ("Mitä kuuluu?" 0.9 s), longer than a false start; 1.0 and 1.6 s
+# give the same figures.
+UTTERANCE_MAX = 1.3
 # A sentence that still opens with a burst none of whose words are its own, then a pause
 # of POSSIBLE_FALSE_START_PAUSE s (too short for the rules above), is marked unsure.
 # Conversation tuning pool: wrong starts marked 42 -> 47 of 66, good ones 132 -> 140 of 462
