@@ -774,6 +774,12 @@ def _words_within(
     return words[bisect.bisect_left(mids, start - WORD_EDGE_REACH) : bisect.bisect_right(mids, end)]
 
 
+def _span_words(words: Sequence[Word], mids: Sequence[float], a: float, b: float) -> Sequence[Word]:
+    """The ASR words (their middles `mids`) of the span [a, b]: centred in it, or up to
+    WORD_EDGE_REACH s before it (Whisper's word edges wander)."""
+    return words[bisect.bisect_left(mids, a - WORD_EDGE_REACH) : bisect.bisect_left(mids, b)]
+
+
 def after_heard_utterances(
     spans: list[tuple[float, float]],
     fine: Sequence[tuple[float, float]],
@@ -786,8 +792,7 @@ def after_heard_utterances(
     starts = [x for x, _ in fine]
     out = spans[:1]
     for (a, b), text in zip(spans[1:], texts[1:], strict=True):
-        heard = words[bisect.bisect_left(mids, a - WORD_EDGE_REACH) : bisect.bisect_left(mids, b)]
-        after = _after_utterance(heard, text, starts)
+        after = _after_utterance(_span_words(words, mids, a, b), text, starts)
         out.append(
             (after, b) if after is not None and a < after <= b - FALSE_START_ROOM else (a, b)
         )
@@ -826,8 +831,7 @@ def after_heard_false_starts(
     ends = np.array([b for _, b in fine])
     out = spans[:1]
     for (a, b), text in zip(spans[1:], texts[1:], strict=True):
-        first = bisect.bisect_left(mids, a - WORD_EDGE_REACH)
-        heard = words[first : bisect.bisect_left(mids, b)]
+        heard = _span_words(words, mids, a, b)
         if not _opens_apart(text):
             a = _after_heard_burst(a, b, heard, text, starts, ends)
         out.append((a, b))
