@@ -470,6 +470,8 @@ def test_a_sentence_starting_on_a_quiet_sound_starts_at_the_loud_speech_after_it
     short = [(92.42, 93.93), (96.65, 97.4)]  # the loud speech leaves the sentence no time
     assert past_quiet_sounds(short, fine) == short
     assert past_quiet_sounds(spans, []) == spans  # no loud regions known: nothing moves
+    first = [(96.65, 101.0)]  # the first sentence too: a breath before it is no intro
+    assert past_quiet_sounds(first, fine) == [(97.29, 101.0)]
 
 
 def test_a_word_set_apart_after_a_sentence_end_opens_the_sentence_that_sets_it_apart() -> None:
@@ -605,8 +607,9 @@ def test_a_sentence_starts_after_a_short_utterance_whisper_heard_at_its_start() 
         assert after_heard_utterances(spans, fine, texts, words) == spans
     apart = [texts[0], "Akta, huset är stort."]
     assert after_heard_utterances(spans, fine, apart, heard(Word("Varo!", 2.5, 3.0))) == spans
-    short = [(0.0, 2.0), (2.5, 3.8)]
-    assert after_heard_utterances(short, fine, texts, aside) == short
+    short = [(0.0, 2.0), (2.5, 3.9)]  # the sentence's speech would start 0.25 s before its end
+    clipped = [*aside[:2], Word("talossa", 3.7, 3.85)]
+    assert after_heard_utterances(short, fine, texts, clipped) == short
     first = [(2.5, 7.0)]
     assert after_heard_utterances(first, fine, texts[1:], aside) == first
 

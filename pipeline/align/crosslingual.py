@@ -140,6 +140,8 @@ WORD_EDGE_REACH = 0.2
 # 88.6 -> 89.0 % (3 starts fixed, one broken: 0.68 s late), check layouts 20-29, 35-39,
 # 60-64 86.8 -> 87.3 % (5 fixed, 2 broken), read speech unchanged on both of its
 # transcriptions. Without the test of the word's end: 89.2 and 87.1 %; 0.4 s: the same.
+# `after_heard_utterances` reads it the same way: how late after Whisper's next word the
+# sentence's speech may begin.
 NEXT_WORD_REACH = 0.3
 # An aside, a false start or the last words of the sentence before, at a sentence's start,
 # are often a whole utterance to Whisper: a word or two ending in a sentence end of its
@@ -591,10 +593,11 @@ def starts_at_first_word(
     """Spans whose start moves onto the first ASR word in them when that word begins well
     after the span (noise before a clip merged into its speech region). Whisper's word
     times are rough, so only a gap over LATE_WORD seconds counts, and a word counts as the
-    span's from FIRST_WORD_LEAD s before it, or where the span starts a speech region, from
-    the end of the region before (Whisper starts a word anywhere in the pause before it:
-    synthetic-fi "Haastattelijana" 0.19 s, in another transcription 0.79 s, before its
-    region; counting every word after the sentence before moved a start off an aside)."""
+    span's from FIRST_WORD_LEAD s before it, or where the span starts a speech region (or
+    in the pause before one), from the end of the region before (Whisper starts a word
+    anywhere in the pause before it: synthetic-fi "Haastattelijana" 0.19 s, in another
+    transcription 0.79 s, before its region; counting every word after the sentence before
+    moved a start off an aside)."""
     starts = np.array([w.start for w in asr.words])
     mids = np.array([(w.start + w.end) / 2 for w in asr.words])
     ends = [y for _, y in regions]
@@ -643,7 +646,9 @@ def past_quiet_sounds(
     spans: list[tuple[float, float]], fine: Sequence[tuple[float, float]]
 ) -> list[tuple[float, float]]:
     """Spans whose start, outside every loud `fine` region, moves to the next one within
-    QUIET_SOUND_REACH s that leaves the sentence FALSE_START_ROOM s."""
+    QUIET_SOUND_REACH s that leaves the sentence FALSE_START_ROOM s. The first sentence too:
+    an intro is loud, so a start under it stays (`first_after_intro` handles that), and a
+    breath before the first words is no intro."""
     starts = [x for x, _ in fine]
     out = []
     for a, b in spans:
@@ -700,7 +705,9 @@ def past_one_false_start(
     spans: list[tuple[float, float]],
 ) -> list[tuple[float, float]]:
     """Each span past one false start at most: where `after_false_starts` moved it
-    (`by_pause`), else where `after_heard_false_starts` did (`by_words`). Applied one after
+    (`by_pause`), else where `after_heard_false_starts` did (`by_words`). An utterance
+    `after_heard_utterances` moved the span past before (an aside, the sentence before's
+    last word) is no false start of the speaker's, so one may still follow it. Applied one after
     the other, the second took the sentence's own first words for a second false start
     (synthetic-fi "Mut | taas sitten ..." for "Men sedan ...": 0.73 s late); check layouts:
     one start that needed both moved 0.72 s early."""
@@ -801,7 +808,9 @@ def after_heard_utterances(
 
 def _after_utterance(heard: Sequence[Word], text: str, starts: Sequence[float]) -> float | None:
     """Where the sentence's own words start after an utterance that opens `heard` (the ASR
-    words of its span): the fine region start nearest its next word, or that word."""
+    words of its span): the first fine region start from WORD_EDGE_REACH s before its next
+    word to NEXT_WORD_REACH s after it, else that word's start (without FIRST_WORD_LEAD: the
+    utterance ends just before it)."""
     for n in range(1, min(UTTERANCE_WORDS, len(heard) - 1) + 1):
         said = heard[:n]
         if said[-1].end - said[0].start > UTTERANCE_MAX or _said_apart(said, text):
